@@ -1,0 +1,1 @@
+"""All talk with Jira, through the `jira` library."""

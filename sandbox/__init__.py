@@ -1,0 +1,1 @@
+"""A stand-in Jira served over real HTTP, for the demo and the tests."""

@@ -1,0 +1,1 @@
+"""The Flask service, durable inbox, worker, schedule and the `pmrollup` command line."""
