@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed beside their floors, never asserted in tests."""
