@@ -41,6 +41,7 @@ class WorkItem:
     start_date: date | None = None
     due_date: date | None = None
     links: tuple[Link, ...] = ()
+    created: date | None = None
 
     @property
     def is_done(self) -> bool:
