@@ -1,0 +1,144 @@
+"""Rule files: load and validate them once, then evaluate them against metrics into findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import rule_engine
+
+from rules.rulefile import LEVELS, SEVERITIES, Rule, RuleError, RuleFileReader
+
+__all__ = ["LEVELS", "SEVERITIES", "Finding", "Rule", "RuleError", "RuleSet", "check_rule_files",
+           "default_rule_files", "evaluate", "health_of", "load_rules"]
+
+DEFAULTS_DIR = Path(__file__).parent / "defaults"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in force; `problems` holds each rule's first evaluation-time null report."""
+
+    rules: tuple[Rule, ...] = ()
+    problems: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def for_level(self, level: str) -> tuple[Rule, ...]:
+        """Return the rules of one level, in file order."""
+        return tuple(rule for rule in self.rules if rule.level == level)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that holds for an issue, with the figures a reader needs to act."""
+
+    rule: str
+    severity: str
+    message: str
+    details: Mapping[str, Any]
+    issue_key: str
+    labels: tuple[str, ...] = ()
+    comment: bool = True
+
+
+def default_rule_files() -> tuple[str, ...]:
+    """Return the rule files that ship with pmrollup."""
+    return tuple(str(p) for p in sorted(DEFAULTS_DIR.glob("*.yaml")))
+
+
+def _expand(paths: Sequence[str | Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in map(Path, paths):
+        found.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path])
+    return found
+
+
+def check_rule_files(paths: Sequence[str | Path]) -> list[RuleError]:
+    """Validate rule files (or folders of them) and return every problem found, for `rules check`."""
+    return _load(paths)[1]
+
+
+def load_rules(paths: Sequence[str | Path]) -> RuleSet:
+    """Load and compile rule files (or folders of them); raise the first RuleError found."""
+    rules, errors = _load(paths)
+    if errors:
+        raise errors[0]
+    return RuleSet(tuple(rules))
+
+
+def _load(paths: Sequence[str | Path]) -> tuple[list[Rule], list[RuleError]]:
+    rules: list[Rule] = []
+    errors: list[RuleError] = []
+    seen: dict[str, str] = {}
+    for path in _expand(paths):
+        reader = RuleFileReader(path)
+        read = reader.read()
+        for rule_id, line in reader.ids:
+            if rule_id in seen:
+                reader.errors.append(RuleError(f"duplicate id: already defined at {seen[rule_id]}",
+                                               file=reader.file, line=line, rule_id=rule_id))
+            else:
+                seen[rule_id] = f"{reader.file}:{line}"
+        rules.extend(r for r in read if seen[r.id] == f"{reader.file}:{r.line}")
+        errors.extend(sorted(reader.errors, key=lambda e: (e.line or 0, e.column or 0)))
+    return rules, errors
+
+
+def evaluate(rules: RuleSet, level: str, key: str, jira_project: str, metrics: Mapping[str, Any],
+             today: date, details: Mapping[str, Any], problems: list[str] | None = None) -> list[Finding]:
+    """Return the findings of every rule of `level` that holds; a null means the rule does not fire.
+
+    A rule that meets a null is recorded once in `rules.problems` (and appended to `problems`, when
+    given, the first time) and never raises.
+    """
+    findings: list[Finding] = []
+    for rule in rules.for_level(level):
+        if not rule.applies_to(key, jira_project):
+            continue
+        try:
+            fired = rule.when.matches(metrics, today)
+        except rule_engine.EngineError as exc:
+            nulls = sorted(name for name in rule.when.symbols if metrics.get(name) is None)
+            why = f"{', '.join(nulls)} is null" if nulls else exc.message
+            report = (f"rule '{rule.id}' ({rule.file}:{rule.line}) did not fire on {key}: {why}; "
+                      f"guard it, e.g. `{(nulls or ['x'])[0]} != null and ...`")
+            if rule.id not in rules.problems:
+                rules.problems[rule.id] = report
+                if problems is not None:
+                    problems.append(report)
+            continue
+        if not fired:
+            continue
+        shown = {name: metrics.get(name) for name in sorted(rule.when.symbols)}
+        findings.append(Finding(
+            rule=rule.id, severity=rule.severity,
+            message=rule.message.render({**metrics, "key": key, "today": today}),
+            details={**shown, **_extra_details(rule.when.symbols, details)},
+            issue_key=key, labels=rule.labels, comment=rule.comment,
+        ))
+    return findings
+
+
+def _extra_details(symbols: frozenset[str], details: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick the lists a reader needs: dependencies for dependency rules, scope keys for scope rules."""
+    extra: dict[str, Any] = {}
+    if any("dependencies" in s for s in symbols) and "dependencies" in details:
+        wants_overdue = any(s.endswith("overdue") and "dependencies" in s for s in symbols)
+        wants_cross = any(s.startswith("cross_project") for s in symbols)
+        deps = [d for d in details["dependencies"]
+                if (not wants_overdue or d.get("overdue")) and (not wants_cross or d.get("cross_project"))]
+        extra["dependencies"] = deps
+    if any(s.startswith(("scope_", "baseline_")) for s in symbols):
+        extra.update({k: details[k] for k in ("scope_added", "scope_removed", "baseline_truncated")
+                      if k in details})
+    return extra
+
+
+def health_of(findings: Sequence[Finding]) -> str:
+    """Return off-track when any finding is critical, at-risk when any is a warning, else on-track."""
+    severities = {f.severity for f in findings}
+    if "critical" in severities:
+        return "off-track"
+    return "at-risk" if "warning" in severities else "on-track"
