@@ -31,12 +31,16 @@ MAX_DEPTH = 64
 
 @dataclass(frozen=True)
 class Func:
+    """A function operand such as now() or startOfDay(-1d)."""
+
     name: str
     args: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Value:
+    """A literal operand: a bare word, number or quoted string, unescaped."""
+
     text: str
 
 
@@ -50,6 +54,8 @@ Item = Value | Func | Empty
 
 @dataclass(frozen=True)
 class Clause:
+    """One `field op operand` comparison."""
+
     field: str  # canonical lowercased name
     op: str  # = != < <= > >= in "not in" is "is not"
     operand: tuple[Item, ...]  # one item, or a list's items
@@ -57,11 +63,15 @@ class Clause:
 
 @dataclass(frozen=True)
 class Not:
+    """NOT applied to a clause or a parenthesised query."""
+
     node: Node
 
 
 @dataclass(frozen=True)
 class Bool:
+    """Operands joined by AND or by OR."""
+
     op: str  # and | or
     nodes: tuple[Node, ...]
 
@@ -71,6 +81,8 @@ Node = Clause | Not | Bool
 
 @dataclass(frozen=True)
 class SortKey:
+    """One ORDER BY field and its direction."""
+
     field: str
     descending: bool
 
@@ -246,6 +258,12 @@ class _Parser:
             if isinstance(item, Value) and name in DATE_FIELDS and not values.is_date_text(item.text):
                 message = f"Date value '{item.text}' for field '{written}' is invalid."
                 raise JqlError(f"{message} {values.DATE_FORMATS_HELP}")
+            if (
+                isinstance(item, Value)
+                and name == "statuscategory"
+                and not values.is_status_category(item.text)
+            ):
+                raise JqlError(f"The value '{item.text}' does not exist for the field '{written}'.")
             if isinstance(item, Value) and name == "key" and op in ("=", "!=", "in", "not in"):
                 if not (values.is_issue_key(item.text) or item.text.strip().isdigit()):
                     raise JqlError(f"The issue key '{item.text}' for field '{written}' is invalid.")

@@ -98,6 +98,12 @@ def key_order(text: str) -> tuple[str, int]:
     return (match.group(1).upper(), int(match.group(2)))
 
 
+def is_status_category(text: str) -> bool:
+    """Say whether text names a status category by name, key or id."""
+    folded = text.strip().casefold()
+    return folded in STATUS_CATEGORY_NAMES or folded in STATUS_CATEGORY_NAMES.values()
+
+
 def is_number(text: str) -> bool:
     """Say whether text is a plain number such as 5, -2 or 3.5."""
     return _NUMBER.fullmatch(text) is not None

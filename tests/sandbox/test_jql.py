@@ -246,6 +246,7 @@ FORMATS = (
             f"Date value 'yesterday' for field 'duedate' is invalid. Valid formats include: {FORMATS}",
         ),
         ("key = banana", "The issue key 'banana' for field 'key' is invalid."),
+        ("statusCategory = Blocked", "The value 'Blocked' does not exist for the field 'statusCategory'."),
         ("status in Done", "Operator 'in' does not support the non-list value 'Done' for field 'status'."),
         ("status is Done", f"{SYNTAX}Expecting 'EMPTY' but got 'Done'. (line 1, character 11)"),
         ("project = PAY ORDER key", f"{SYNTAX}Expecting 'BY' but got 'key'. (line 1, character 21)"),
