@@ -1,0 +1,149 @@
+"""The one Jira client of a process and the plumbing every gateway call goes through."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from jira import JIRA
+
+from connector.convert import FieldIds
+from connector.errors import ConnectorError
+from connector.fieldmap import FieldCatalog
+from connector.hierarchy import Jql, check_key
+from connector.retry import RetryPolicy
+from connector.search import search_all
+from rules.config import AppConfig
+
+log = logging.getLogger("pmrollup.connector")
+
+T = TypeVar("T")
+STATE_PROPERTIES = ("pmrollup.state", "pmrollup.baseline")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where Jira is and who pmrollup is there; read from the environment only."""
+
+    url: str
+    user: str | None
+    token: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(url={self.url!r}, user={self.user!r}, token=<hidden>)"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Credentials:
+        """Read JIRA_URL, JIRA_USER and JIRA_TOKEN; no JIRA_USER means a Data Center personal access token."""
+        url = environ.get("JIRA_URL", "").strip()
+        token = environ.get("JIRA_TOKEN", "").strip()
+        for name, value in (("JIRA_URL", url), ("JIRA_TOKEN", token)):
+            if not value:
+                raise ConnectorError(f"{name} is not set: export it before running pmrollup "
+                                     "(JIRA_URL, JIRA_USER and JIRA_TOKEN come from the environment)")
+        if not url.startswith(("http://", "https://")):
+            raise ConnectorError(f"JIRA_URL must start with http:// or https://, got {url!r}")
+        return cls(url=url.rstrip("/"), user=environ.get("JIRA_USER", "").strip() or None, token=token)
+
+
+class GatewayBase:
+    """The lazily created client, the retry policy, request counts and the field catalog."""
+
+    def __init__(self, config: AppConfig, credentials: Credentials, retry: RetryPolicy | None = None) -> None:
+        self.config = config
+        self.credentials = credentials
+        self.retry = retry or RetryPolicy()
+        self.cloud = config.jira.flavor == "cloud"
+        self.jql = Jql(config)
+        self.request_count = 0
+        self.status_counts: Counter[int] = Counter()
+        self._client: JIRA | None = None
+        self._lock = threading.Lock()
+        self._catalog: FieldCatalog | None = None
+        self._ids: FieldIds | None = None
+        self._options_known: set[str] = set()
+        self._notify_off_allowed = True
+
+    # -- the client and the plumbing every call goes through
+
+    def client(self) -> JIRA:
+        """Return the process's `jira.JIRA`, created on first use (no request is made to create it)."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+
+    def _connect(self) -> JIRA:
+        creds = self.credentials
+        auth: dict[str, Any] = ({"basic_auth": (creds.user, creds.token)} if creds.user
+                                else {"token_auth": creds.token})
+        # max_retries=0: the library's own retries can wait less than Retry-After; ours cannot.
+        options: dict[str, Any] = {"verify": self.config.jira.verify_ssl, "check_update": False}
+        client = JIRA(server=creds.url, options=options, max_retries=0, get_server_info=False,
+                      timeout=self.config.jira.timeout_seconds, **auth)
+        # The flavor is configured, so serverInfo need not be fetched to learn it.
+        client.deploymentType = "Cloud" if self.cloud else "Server"
+        client._session.hooks["response"].append(self._count)
+        return client
+
+    def _count(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        self.request_count += 1
+        self.status_counts[response.status_code] += 1
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        return self.retry.run(call, what)
+
+    def _url(self, path: str) -> str:
+        return str(self.client()._get_url(path))
+
+    def _session(self) -> Any:
+        return self.client()._session
+
+    def _search(self, jql: str, fields: Sequence[str], properties: Sequence[str] = (),
+                reconcile: Sequence[str] = (), expand: str | None = None) -> list[dict[str, Any]]:
+        self.field_catalog()  # fills the library's name map, which would otherwise cost a request
+        return search_all(self.client(), self.retry.run, self.cloud, jql, fields, properties=properties,
+                          reconcile=reconcile if self.cloud else (), expand=expand)
+
+    def _issue(self, key_or_id: str, fields: Sequence[str], properties: Sequence[str] = ()) -> dict[str, Any]:
+        ref = key_or_id.strip()
+        if not ref.isdigit():
+            ref = check_key(ref)
+        props = ",".join(properties) or None
+        issue = self._call(f"GET issue {ref}", lambda: self.client().issue(
+            ref, fields=",".join(fields), properties=props))
+        return dict(issue.raw)
+
+    # -- site
+
+    def server_info(self) -> dict[str, Any]:
+        """Return Jira's serverInfo (version, deploymentType)."""
+        return dict(self._call("GET serverInfo", lambda: self.client().server_info()))
+
+    def field_catalog(self) -> FieldCatalog:
+        """Return every field of the site, fetched once per gateway."""
+        if self._catalog is None:
+            raw = self._call("GET field", lambda: self.client().fields())
+            catalog = FieldCatalog.from_json(raw)
+            # The library maps JQL names to ids before every search, fetching /field when its
+            # map is empty; hand it ours so that costs nothing.
+            self.client()._fields_cache_value = catalog.clause_map() or {"key": "key"}
+            self._catalog = catalog
+        return self._catalog
+
+    def field_ids(self) -> FieldIds:
+        """Return the ids behind the field names configured in app.yaml."""
+        if self._ids is None:
+            self._ids = FieldIds.resolve(self.config, self.field_catalog())
+        return self._ids
+
+    def refresh_fields(self) -> None:
+        """Forget the cached catalog (after fields are created)."""
+        self._catalog, self._ids = None, None
+

@@ -1,0 +1,18 @@
+"""The gateway the service and the CLI hold: one lazily created `jira.JIRA` behind short methods."""
+
+from __future__ import annotations
+
+from connector.base import STATE_PROPERTIES, Credentials
+from connector.convert import Change, Comment, FieldIds
+from connector.fieldmap import FieldCatalog, FieldInfo
+from connector.hierarchy import Location
+from connector.reads import HierarchyReads
+from connector.retry import RetryPolicy
+from connector.writer import IssueWrites
+
+__all__ = ["STATE_PROPERTIES", "Change", "Comment", "Credentials", "FieldCatalog", "FieldIds",
+           "FieldInfo", "JiraGateway", "Location", "RetryPolicy"]
+
+
+class JiraGateway(HierarchyReads, IssueWrites):
+    """Every Jira call pmrollup makes, retried by one policy and answered as dataclasses."""

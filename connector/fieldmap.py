@@ -1,0 +1,124 @@
+"""Jira's field list, looked up by display name (as admins write it) or by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+# Custom field types pmrollup creates, as Jira names them (POST /rest/api/2/field).
+CUSTOM_TYPES = {
+    "number": ("com.atlassian.jira.plugin.system.customfieldtypes:float",
+               "com.atlassian.jira.plugin.system.customfieldtypes:exactnumber"),
+    "text": ("com.atlassian.jira.plugin.system.customfieldtypes:textfield",
+             "com.atlassian.jira.plugin.system.customfieldtypes:textsearcher"),
+    "select": ("com.atlassian.jira.plugin.system.customfieldtypes:select",
+               "com.atlassian.jira.plugin.system.customfieldtypes:multiselectsearcher"),
+}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One Jira field: its id, display name and the kind of value it holds."""
+
+    id: str
+    name: str
+    kind: str
+    custom: bool = False
+    clause_names: tuple[str, ...] = ()
+    items: str | None = None
+    options: tuple[str, ...] = ()
+
+    @property
+    def is_select(self) -> bool:
+        return self.kind == "option"
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind == "number"
+
+
+def field_from_json(raw: Mapping[str, object]) -> FieldInfo | None:
+    """Build a FieldInfo from one entry of `GET /field`; None when it has no id."""
+    field_id = raw.get("id")
+    if not isinstance(field_id, str) or not field_id:
+        return None
+    schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
+    assert isinstance(schema, dict)
+    clauses = raw.get("clauseNames")
+    name = raw.get("name")
+    return FieldInfo(
+        id=field_id,
+        name=name if isinstance(name, str) and name else field_id,
+        kind=str(schema.get("type") or "any"),
+        custom=bool(raw.get("custom")),
+        clause_names=tuple(c for c in clauses if isinstance(c, str)) if isinstance(clauses, list) else (),
+        items=schema.get("items") if isinstance(schema.get("items"), str) else None,
+    )
+
+
+class FieldCatalog:
+    """Every field of the site, found by display name (case-insensitive), clause name or id."""
+
+    def __init__(self, fields: Iterable[FieldInfo]) -> None:
+        self._by_id: dict[str, FieldInfo] = {}
+        self._by_name: dict[str, FieldInfo] = {}
+        self._duplicates: set[str] = set()
+        for info in fields:
+            self._by_id[info.id] = info
+            lowered = info.name.casefold()
+            if lowered in self._by_name and self._by_name[lowered].id != info.id:
+                self._duplicates.add(lowered)
+            else:
+                self._by_name[lowered] = info
+        self._by_clause = {c.casefold(): f for f in self._by_id.values() for c in f.clause_names}
+
+    @classmethod
+    def from_json(cls, raw: object) -> FieldCatalog:
+        """Build the catalog from the body of `GET /field`."""
+        entries = raw if isinstance(raw, list) else []
+        found = (field_from_json(e) for e in entries if isinstance(e, dict))
+        return cls(f for f in found if f is not None)
+
+    def __iter__(self) -> Iterator[FieldInfo]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def find(self, name_or_id: str) -> FieldInfo | None:
+        """Return the field with this display name, id or JQL clause name, if any."""
+        if name_or_id in self._by_id:
+            return self._by_id[name_or_id]
+        lowered = name_or_id.strip().casefold()
+        return self._by_name.get(lowered) or self._by_clause.get(lowered)
+
+    def id_for(self, name_or_id: str) -> str | None:
+        """Return the id of a field named by display name or id, None when the site has none."""
+        found = self.find(name_or_id)
+        return found.id if found else None
+
+    def is_ambiguous(self, name: str) -> bool:
+        """Say whether several fields share this display name (the first one is used)."""
+        return name.strip().casefold() in self._duplicates
+
+    def missing(self, names: Iterable[str]) -> list[str]:
+        """Return the names that resolve to no field."""
+        return [n for n in names if self.find(n) is None]
+
+    def with_options(self, field_id: str, options: Iterable[str]) -> None:
+        """Remember the allowed options of a select field once they are known."""
+        info = self._by_id.get(field_id)
+        if info is None:
+            return
+        updated = FieldInfo(info.id, info.name, info.kind, info.custom, info.clause_names,
+                            info.items, tuple(options))
+        self._by_id[field_id] = updated
+        lowered = info.name.casefold()
+        if self._by_name.get(lowered, updated).id == field_id:
+            self._by_name[lowered] = updated
+        for clause in info.clause_names:
+            self._by_clause[clause.casefold()] = updated
+
+    def clause_map(self) -> dict[str, str]:
+        """Return {clause name: id}, the map the `jira` library keeps for JQL field names."""
+        return {c: f.id for f in self._by_id.values() for c in f.clause_names}

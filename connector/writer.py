@@ -1,0 +1,194 @@
+"""The gateway's writes: computed fields, comments, issue properties, custom fields, webhooks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connector.base import GatewayBase
+from connector.convert import Comment, to_comment
+from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
+from connector.fieldmap import CUSTOM_TYPES, FieldInfo
+from connector.hierarchy import check_key
+from connector.payload import dig
+from connector.writes import FieldUpdate, check_property_size, plan_update
+
+log = logging.getLogger("pmrollup.connector")
+
+COMMENT_PAGE = 100
+
+
+class IssueWrites(GatewayBase):
+    """Write only what changed, never post a comment twice, keep state in issue properties."""
+
+    def output_targets(self) -> dict[str, FieldInfo]:
+        """Return the field each configured output metric is written to."""
+        catalog = self.field_catalog()
+        found = {m: catalog.find(name) for m, name in self.config.outputs.items()}
+        return {m: info for m, info in found.items() if info is not None}
+
+    def write_fields(self, key: str, values: Mapping[str, object], current: Mapping[str, object],
+                     labels_add: Sequence[str] = (), labels_remove: Sequence[str] = (),
+                     current_labels: Sequence[str] | None = None) -> dict[str, tuple[object, object]]:
+        """Write the metrics whose value differs from Jira's, and label changes, in one PUT."""
+        key = check_key(key)
+        targets = self.output_targets()
+        update = plan_update(values, current, targets, labels_add, labels_remove, current_labels)
+        unknown = [targets[m] for m in update.changed if targets[m].is_select
+                   and targets[m].id not in self._options_known]
+        if unknown:
+            self._learn_options(key, unknown)
+            update = plan_update(values, current, self.output_targets(), labels_add, labels_remove,
+                                 current_labels)
+        if update.empty:
+            return {}
+        self._put_issue(key, update)
+        return update.changed
+
+    def _learn_options(self, key: str, infos: Sequence[FieldInfo]) -> None:
+        meta = self._call(f"GET editmeta {key}", lambda: self.client().editmeta(key))
+        fields = meta.get("fields") if isinstance(meta, dict) else None
+        for info in infos:
+            self._options_known.add(info.id)
+            allowed = dig(fields, info.id, "allowedValues")
+            if isinstance(allowed, list):
+                options = [str(o.get("value")) for o in allowed if isinstance(o, dict) and "value" in o]
+                self.field_catalog().with_options(info.id, options)
+
+    def _put_issue(self, key: str, update: FieldUpdate) -> None:
+        body = json.dumps(update.body())
+        url = self._url(f"issue/{key}")
+
+        def put(quiet: bool) -> None:
+            # Through the session: the library's issue.update() reloads the issue afterwards.
+            params = {"notifyUsers": "false"} if quiet else {}
+            self._session().put(url, params=params, data=body)
+
+        if not self._notify_off_allowed:
+            self._call(f"PUT issue {key}", lambda: put(False))
+            return
+        try:
+            self._call(f"PUT issue {key}", lambda: put(True))
+        except JiraAuthError as exc:
+            if exc.status != 403:
+                raise
+            log.warning(json.dumps({"event": "jira.notify_users_refused", "key": key,
+                                    "detail": "notifyUsers=false refused; writing with notifications"}))
+            self._call(f"PUT issue {key}", lambda: put(False))
+            self._notify_off_allowed = False
+
+    # -- comments
+
+    def _list_comments(self, key: str) -> list[Comment]:
+        found: list[Comment] = []
+        while True:
+            page = self.client().comments(key, start_at=len(found), max_results=COMMENT_PAGE)
+            found += [to_comment(c.raw) for c in page]
+            if len(page) < COMMENT_PAGE:
+                return found
+
+    def comments(self, key: str) -> list[Comment]:
+        """Return every comment on the issue, oldest first."""
+        key = check_key(key)
+        return self._call(f"GET comments {key}", lambda: self._list_comments(key))
+
+    def add_comment(self, key: str, body: str, marker: str) -> Comment | None:
+        """Post a comment unless one already carries `marker`; None when skipped."""
+        key = check_key(key)
+        if not marker or marker not in body:
+            raise ConnectorError("a pmrollup comment must carry its marker in its body")
+
+        def post_once() -> Comment | None:
+            # Checked on every attempt: a POST that timed out may have landed.
+            if any(marker in c.body for c in self._list_comments(key)):
+                return None
+            return to_comment(self.client().add_comment(key, body).raw)
+
+        return self._call(f"POST comment {key}", post_once)
+
+    def edit_comment(self, key: str, comment_id: str, body: str) -> None:
+        """Replace a comment's body."""
+        key = check_key(key)
+        url = self._url(f"issue/{key}/comment/{comment_id}")
+        self._call(f"PUT comment {key}/{comment_id}",
+                   lambda: self._session().put(url, data=json.dumps({"body": body})))
+
+    # -- issue properties
+
+    def get_property(self, key: str, name: str) -> object | None:
+        """Return an issue property's value, None when the issue has none of that name."""
+        key = check_key(key)
+        try:
+            prop = self._call(f"GET property {key}/{name}", lambda: self.client().issue_property(key, name))
+        except JiraNotFound:
+            return None
+        return prop.raw.get("value")
+
+    def set_property(self, key: str, name: str, value: object) -> None:
+        """Store a JSON value as an issue property, refusing what exceeds Jira's 32 KB."""
+        key = check_key(key)
+        check_property_size(name, json.dumps(value).encode("utf-8"))
+        self._call(f"PUT property {key}/{name}", lambda: self.client().add_issue_property(key, name, value))
+
+    def delete_property(self, key: str, name: str) -> None:
+        """Remove an issue property; one that is already gone is fine."""
+        key = check_key(key)
+        url = self._url(f"issue/{key}/properties/{name}")
+        try:
+            self._call(f"DELETE property {key}/{name}", lambda: self._session().delete(url))
+        except JiraNotFound:
+            return
+
+    # -- admin
+
+    def create_field(self, name: str, kind: str, options: Sequence[str] = ()) -> str:
+        """Create a custom field (number, text or select) and return its id."""
+        if kind not in CUSTOM_TYPES:
+            raise ConnectorError(f"cannot create a {kind!r} field: use number, text or select")
+        custom_type, searcher = CUSTOM_TYPES[kind]
+        body = json.dumps({"name": name, "type": custom_type, "searcherKey": searcher})
+        response = self._call(f"POST field {name}",
+                              lambda: self._session().post(self._url("field"), data=body))
+        field_id = str(response.json()["id"])
+        if kind == "select" and options:
+            self._add_options(field_id, options)
+        self.refresh_fields()
+        return field_id
+
+    def _add_options(self, field_id: str, options: Sequence[str]) -> None:
+        # Jira Cloud keeps options per field context; a new field has one global context.
+        contexts = self._call(f"GET field {field_id} contexts",
+                              lambda: self.client()._get_json(f"field/{field_id}/context"))
+        values = contexts.get("values") if isinstance(contexts, dict) else None
+        if not values:
+            raise ConnectorError(f"field {field_id} has no context to add options to: add them in Jira")
+        url = self._url(f"field/{field_id}/context/{values[0]['id']}/option")
+        body = json.dumps({"options": [{"value": o} for o in options]})
+        self._call(f"POST field {field_id} options", lambda: self._session().post(url, data=body))
+
+    def _webhook_url(self, hook_id: object = None) -> str:
+        base = f"{self.credentials.url}/rest/webhooks/1.0/webhook"
+        return f"{base}/{hook_id}" if hook_id is not None else base
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        """Return the site's registered webhooks (needs an administrator)."""
+        found = self._call("GET webhooks", lambda: self._session().get(self._webhook_url()).json())
+        return [h for h in found if isinstance(h, dict)] if isinstance(found, list) else []
+
+    def register_webhook(self, name: str, url: str, events: Sequence[str], jql: str | None = None,
+                         secret: str | None = None) -> dict[str, Any]:
+        """Register a webhook delivering `events` to `url`, signed with `secret` when given."""
+        body: dict[str, Any] = {"name": name, "url": url, "events": list(events), "excludeBody": False}
+        if jql:
+            body["filters"] = {"issue-related-events-section": jql}
+        if secret:
+            body["secret"] = secret
+        data = json.dumps(body)
+        return dict(self._call("POST webhook",
+                               lambda: self._session().post(self._webhook_url(), data=data).json()))
+
+    def delete_webhook(self, hook_id: object) -> None:
+        """Remove one webhook registration."""
+        self._call(f"DELETE webhook {hook_id}", lambda: self._session().delete(self._webhook_url(hook_id)))

@@ -1,0 +1,75 @@
+"""Only values Jira does not already hold are written, encoded for the field's kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from connector.base import Credentials
+from connector.errors import ConnectorError
+from connector.fieldmap import FieldInfo
+from connector.writes import check_property_size, plan_update
+
+PROGRESS = FieldInfo("customfield_1", "Progress %", "number")
+HEALTH_SELECT = FieldInfo("customfield_2", "Health", "option", options=("on-track", "at-risk", "off-track"))
+HEALTH_TEXT = FieldInfo("customfield_3", "Health", "string")
+
+
+def test_numbers_within_tolerance_are_not_rewritten() -> None:
+    plan = plan_update({"progress_pct": 50.04}, {"progress_pct": 50.0}, {"progress_pct": PROGRESS})
+    assert plan.empty and plan.changed == {}
+
+
+def test_changed_number_is_written_with_old_and_new() -> None:
+    plan = plan_update({"progress_pct": 62.5}, {"progress_pct": 50.0}, {"progress_pct": PROGRESS})
+    assert plan.body() == {"fields": {"customfield_1": 62.5}}
+    assert plan.changed == {"progress_pct": (50.0, 62.5)}
+
+
+def test_health_goes_to_a_select_as_an_option_and_to_text_as_text() -> None:
+    select = plan_update({"health": "at-risk"}, {"health": "on-track"}, {"health": HEALTH_SELECT})
+    text = plan_update({"health": "at-risk"}, {"health": None}, {"health": HEALTH_TEXT})
+    assert select.body() == {"fields": {"customfield_2": {"value": "at-risk"}}}
+    assert text.body() == {"fields": {"customfield_3": "at-risk"}}
+
+
+def test_select_without_the_option_is_refused_before_any_request() -> None:
+    with pytest.raises(ConnectorError, match="no option 'doomed'"):
+        plan_update({"health": "doomed"}, {}, {"health": HEALTH_SELECT})
+
+
+def test_labels_are_added_and_removed_in_the_same_body() -> None:
+    plan = plan_update({"progress_pct": 10}, {}, {"progress_pct": PROGRESS}, ["pmrollup-scope"], ["old"])
+    assert plan.body() == {"fields": {"customfield_1": 10.0},
+                           "update": {"labels": [{"add": "pmrollup-scope"}, {"remove": "old"}]}}
+
+
+def test_labels_already_in_place_are_not_sent_again() -> None:
+    plan = plan_update({}, {}, {}, ["a", "b"], ["c", "d"], current_labels=["a", "c"])
+    assert plan.labels_add == ("b",) and plan.labels_remove == ("c",)
+
+
+def test_unknown_output_metric_is_refused() -> None:
+    with pytest.raises(ConnectorError, match="no Jira field"):
+        plan_update({"cpi": 1.0}, {}, {})
+
+
+def test_property_over_32_kb_is_refused() -> None:
+    check_property_size("pmrollup.state", b"x" * 32768)
+    with pytest.raises(ConnectorError, match="32 KB"):
+        check_property_size("pmrollup.state", b"x" * 32769)
+
+
+def test_credentials_come_from_the_environment() -> None:
+    cloud = Credentials.from_env({"JIRA_URL": "https://x.atlassian.net/", "JIRA_USER": "a@b.c",
+                                  "JIRA_TOKEN": "t0k"})
+    assert cloud == Credentials("https://x.atlassian.net", "a@b.c", "t0k")
+    assert "t0k" not in repr(cloud)
+    pat = Credentials.from_env({"JIRA_URL": "https://jira.corp", "JIRA_TOKEN": "pat"})
+    assert pat.user is None
+
+
+def test_missing_environment_variable_is_named() -> None:
+    with pytest.raises(ConnectorError, match="JIRA_TOKEN is not set"):
+        Credentials.from_env({"JIRA_URL": "https://jira.corp"})
+    with pytest.raises(ConnectorError, match="JIRA_URL is not set"):
+        Credentials.from_env({})
