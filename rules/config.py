@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-DEFAULT_RULES = str(Path(__file__).parent / "defaults" / "rules.yaml")
+DEFAULT_RULES_DIR = Path(__file__).parent / "defaults"
 
 # Metrics pmrollup can write back to Jira, with the kind of field each needs.
 OUTPUT_KINDS: dict[str, str] = {
@@ -105,11 +105,17 @@ class AppConfig:
     dependency_link_types: tuple[str, ...] = ("Blocks",)
     hourly_rate: float | None = None
     comments: CommentSettings = field(default_factory=CommentSettings)
-    rule_files: tuple[str, ...] = (DEFAULT_RULES,)
+    rule_files: tuple[str, ...] = ()  # empty: the shipped rules/defaults/*.yaml
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     store_path: str = "pmrollup.sqlite3"
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+
+    def rule_paths(self) -> tuple[str, ...]:
+        """Return the rule files in force: those configured, else the shipped defaults."""
+        if self.rule_files:
+            return self.rule_files
+        return tuple(str(p) for p in sorted(DEFAULT_RULES_DIR.glob("*.yaml")))
 
     def today(self, environ: Mapping[str, str] | None = None) -> date:
         """Return pmrollup's today: `PMROLLUP_TODAY` when set, else the date in `timezone`."""
@@ -307,7 +313,7 @@ class _Reader:
         rule_files = tuple(
             str(p if Path(p).is_absolute() else base / p)
             for p in self.strings(r, "rules", "files", ())
-        ) or (DEFAULT_RULES,)
+        )
 
         w = self.section(top, "webhooks")
         s = self.section(top, "store")
