@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
@@ -41,8 +42,9 @@ BODIES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+# A few hundred by default; PMROLLUP_FUZZ_EXAMPLES=5000 for a longer soak.
+@settings(max_examples=int(os.environ.get("PMROLLUP_FUZZ_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=BODIES, how=st.sampled_from(["signed", "forged", "missing", "garbage"]),
        garbage=HEADER_TEXT, ident=st.none() | HEADER_TEXT,
        content_type=st.none() | HEADER_TEXT | st.sampled_from(
