@@ -1,0 +1,90 @@
+"""Injected faults: rate limiting, server errors, latency, page caps, search lag, webhook mishaps."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sandbox.store import StoreError
+
+# Jira Cloud's 429 body and reason header; see
+# https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
+RATE_LIMITED = {"errorMessages": ["Rate limit exceeded."], "errors": {}}
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What to break, as rates in [0, 1], durations in ms (retry_after in seconds)."""
+
+    rate_429: float = 0.0
+    retry_after: float = 1.0
+    rate_5xx: float = 0.0
+    latency_ms: float = 0.0
+    page_cap: int | None = None
+    search_lag_ms: float = 0.0
+    duplicate_rate: float = 0.0
+    delay_ms: float = 0.0
+    reorder: bool = False
+    random_seed: int | None = None
+
+
+def parse_faults(body: Mapping[str, Any]) -> Faults:
+    """Validate a `POST /sandbox/faults` body; `{}` clears every fault."""
+    known = {f.name: f.type for f in fields(Faults)}
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise StoreError(f"Unknown fault(s): {', '.join(unknown)}. Known: {', '.join(known)}.")
+    values: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == "reorder":
+            values[name] = bool(value)
+        elif name in ("page_cap", "random_seed"):
+            values[name] = None if value is None else int(value)
+        else:
+            number = float(value)
+            if number < 0 or (name.startswith(("rate_", "duplicate")) and number > 1):
+                raise StoreError(f"Fault {name} out of range: {value!r}.")
+            values[name] = number
+    if values.get("page_cap") is not None and values["page_cap"] < 1:
+        raise StoreError("Fault page_cap must be at least 1.")
+    return Faults(**values)
+
+
+class FaultInjector:
+    """Hold the current faults and roll the dice for each request or delivery."""
+
+    def __init__(self) -> None:
+        self.faults = Faults()
+        self._random = random.Random()
+        self._lock = threading.Lock()
+
+    def set(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._random = random.Random(faults.random_seed)
+
+    def roll(self, rate: float) -> bool:
+        """Return True with probability `rate`."""
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < rate
+
+    def uniform(self, low: float, high: float) -> float:
+        with self._lock:
+            return self._random.uniform(low, high)
+
+    def request_fault(self) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Return (status, body, headers) for a request to fail, or None to serve it."""
+        faults = self.faults
+        if self.roll(faults.rate_429):
+            return 429, RATE_LIMITED, {"Retry-After": f"{faults.retry_after:g}",
+                                       "RateLimit-Reason": "jira-burst-based"}
+        if self.roll(faults.rate_5xx):
+            status = 503 if self.roll(0.5) else 500
+            message = "Service Unavailable" if status == 503 else "Internal server error"
+            return status, {"errorMessages": [message], "errors": {}}, {}
+        return None

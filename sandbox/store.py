@@ -1,0 +1,326 @@
+"""In-memory Jira data: issues, fields, statuses, links, users, indexed for fast lookups."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+LEVELS = {"initiative": 2, "epic": 1, "sub-task": -1, "subtask": -1}
+CATEGORIES = {"To Do": (2, "new"), "In Progress": (4, "indeterminate"), "Done": (3, "done")}
+DEFAULT_STATUSES = (("To Do", "To Do"), ("In Progress", "In Progress"), ("Done", "Done"))
+# Jira's default issue link types, plus the one some sites use to join epics to initiatives.
+DEFAULT_LINK_TYPES = (
+    ("Blocks", "is blocked by", "blocks"),
+    ("Cloners", "is cloned by", "clones"),
+    ("Duplicate", "is duplicated by", "duplicates"),
+    ("Relates", "relates to", "relates to"),
+    ("Implements", "is implemented by", "implements"),
+)
+SNAPSHOTS_KEPT = 8
+
+
+class StoreError(Exception):
+    """A request the data cannot satisfy; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.errors = errors or {}
+
+
+def level_of(issue_type: str) -> int:
+    """Return Jira Cloud's hierarchy level for an issue type name."""
+    return LEVELS.get(issue_type.lower(), 0)
+
+
+def now_utc() -> datetime:
+    """Return the current time, UTC, to the millisecond."""
+    stamp = datetime.now(UTC)
+    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+
+
+@dataclass
+class User:
+    email: str
+    token: str
+    admin: bool
+    name: str
+    account_id: str
+
+
+@dataclass
+class FieldDef:
+    """A field as `GET /field` lists it; `kind` is how values are stored and rendered."""
+
+    id: str
+    name: str
+    kind: str  # number|text|date|select|labels|epiclink|parentlink|system
+    custom: bool
+    options: list[str] = field(default_factory=list)
+
+    @property
+    def number(self) -> int:
+        return int(self.id.rsplit("_", 1)[1]) if self.custom else 0
+
+    def option_id(self, value: str) -> str:
+        return str(self.number * 10 + 100000 + self.options.index(value))
+
+
+@dataclass
+class Status:
+    id: str
+    name: str
+    category: str  # To Do | In Progress | Done
+
+
+@dataclass
+class LinkType:
+    id: str
+    name: str
+    inward: str
+    outward: str
+
+
+@dataclass
+class Link:
+    """An issue link read as "source <outward description> destination" (PAY-12 blocks WEB-3)."""
+
+    id: int
+    type: LinkType
+    source: str
+    destination: str
+
+
+@dataclass
+class Comment:
+    id: int
+    body: Any
+    author: str  # email
+    created: datetime
+    updated: datetime
+    update_author: str
+
+
+@dataclass
+class ChangeItem:
+    field: str
+    fieldtype: str
+    field_id: str | None
+    from_id: str | None
+    from_string: str | None
+    to_id: str | None
+    to_string: str | None
+
+
+@dataclass
+class History:
+    id: int
+    author: str
+    created: datetime
+    items: list[ChangeItem]
+
+
+@dataclass
+class Issue:
+    id: int
+    key: str
+    project: str
+    type: str
+    summary: str
+    status: str
+    parent: str | None
+    created: datetime
+    updated: datetime
+    values: dict[str, Any] = field(default_factory=dict)  # field id -> value (custom and system)
+    properties: dict[str, Any] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)
+    histories: list[History] = field(default_factory=list)
+    description: str | None = None
+    # (monotonic time of a change, state just before it), newest last, for Cloud's search lag.
+    snapshots: list[tuple[float, Issue | None]] = field(default_factory=list, repr=False)
+
+    @property
+    def number(self) -> int:
+        return int(self.key.rsplit("-", 1)[1])
+
+    def snapshot(self) -> Issue:
+        """Return a copy of the searchable state, sharing nothing mutable."""
+        return replace(
+            self, values={k: list(v) if isinstance(v, list) else v for k, v in self.values.items()},
+            properties=dict(self.properties), comments=list(self.comments),
+            histories=list(self.histories), snapshots=[],
+        )
+
+
+@dataclass
+class Project:
+    id: int
+    key: str
+    name: str
+
+
+class Store:
+    """All issues and metadata of one sandbox site; every mutation takes `lock`."""
+
+    def __init__(self, flavor: str) -> None:
+        self.flavor = flavor
+        self.lock = threading.RLock()
+        self.users: dict[str, User] = {}
+        self.projects: dict[str, Project] = {}
+        self.statuses: dict[str, Status] = {}
+        self.fields: dict[str, FieldDef] = {}  # by id
+        self.field_by_name: dict[str, FieldDef] = {}  # by lowercased display name
+        self.screens: dict[str, set[str]] = {}  # issue type (lower) -> field ids off its edit screen
+        self.issues: dict[str, Issue] = {}  # by key
+        self.by_id: dict[int, Issue] = {}
+        self.children: dict[str, set[str]] = {}  # parent key -> child keys
+        self.link_types: dict[str, LinkType] = {}
+        self.links: dict[int, Link] = {}
+        self.links_of: dict[str, set[int]] = {}
+        self.version = 0  # bumped on every change; search caches key on it
+        self.type_ids: dict[str, str] = {}
+        self._next_id = {"issue": 10000, "link": 10000, "comment": 10000, "history": 10000, "field": 10000}
+        for name, category in DEFAULT_STATUSES:
+            self.add_status(name, category)
+        for i, (name, inward, outward) in enumerate(DEFAULT_LINK_TYPES):
+            self.link_types[name.lower()] = LinkType(str(10000 + i), name, inward, outward)
+
+    def next_id(self, kind: str) -> int:
+        value = self._next_id[kind]
+        self._next_id[kind] = value + 1
+        return value
+
+    # -- metadata ---------------------------------------------------------------------------------
+    def add_status(self, name: str, category: str) -> Status:
+        status = Status(str(10000 + len(self.statuses)), name, category)
+        self.statuses[name.lower()] = status
+        return status
+
+    def status(self, name: str) -> Status:
+        try:
+            return self.statuses[name.lower()]
+        except KeyError:
+            raise StoreError(f"Status '{name}' does not exist.") from None
+
+    def add_field(self, fid: str, name: str, kind: str, custom: bool,
+                  options: list[str] | None = None) -> FieldDef:
+        definition = FieldDef(fid, name, kind, custom, list(options or []))
+        self.fields[fid] = definition
+        self.field_by_name.setdefault(name.lower(), definition)
+        return definition
+
+    def add_custom_field(self, name: str, kind: str, options: list[str] | None = None) -> FieldDef:
+        """Declare a custom field with the next stable `customfield_1xxxx` id."""
+        existing = self.field_by_name.get(name.lower())
+        if existing is not None:
+            return existing
+        return self.add_field(f"customfield_{self.next_id('field')}", name, kind, True, options)
+
+    def field_named(self, name_or_id: str) -> FieldDef | None:
+        return self.fields.get(name_or_id) or self.field_by_name.get(name_or_id.lower())
+
+    def project(self, key: str, name: str | None = None) -> Project:
+        if key not in self.projects:
+            self.projects[key] = Project(10000 + len(self.projects), key, name or key)
+        elif name:
+            self.projects[key].name = name
+        return self.projects[key]
+
+    def type_id(self, name: str) -> str:
+        """Return a stable id for an issue type name."""
+        return self.type_ids.setdefault(name.lower(), str(10000 + len(self.type_ids)))
+
+    def user_by_token(self, email: str | None, token: str) -> User | None:
+        for user in self.users.values():
+            if user.token == token and (email is None or user.email == email):
+                return user
+        return None
+
+    # -- issues ---------------------------------------------------------------------------------
+    def get(self, key_or_id: str) -> Issue:
+        """Return an issue by key or numeric id, or raise Jira's 404."""
+        issue = self.by_id.get(int(key_or_id)) if key_or_id.isdigit() else self.issues.get(key_or_id.upper())
+        if issue is None:
+            raise StoreError("Issue does not exist or you do not have permission to see it.", 404)
+        return issue
+
+    def insert(self, issue: Issue, fresh: bool = True) -> None:
+        """Add an issue; a `fresh` one stays invisible to lagging searches for a while."""
+        self.issues[issue.key] = issue
+        self.by_id[issue.id] = issue
+        self.project(issue.project)
+        if issue.parent:
+            self.children.setdefault(issue.parent, set()).add(issue.key)
+        if fresh:
+            issue.snapshots.append((time.monotonic(), None))
+        self.version += 1
+
+    def remove(self, issue: Issue) -> None:
+        del self.issues[issue.key]
+        del self.by_id[issue.id]
+        if issue.parent:
+            self.children.get(issue.parent, set()).discard(issue.key)
+        for link_id in list(self.links_of.get(issue.key, ())):
+            self.unlink(link_id)
+        self.version += 1
+
+    def set_parent(self, issue: Issue, parent: str | None) -> None:
+        if issue.parent:
+            self.children.get(issue.parent, set()).discard(issue.key)
+        issue.parent = parent
+        if parent:
+            self.children.setdefault(parent, set()).add(issue.key)
+
+    def before_change(self, issue: Issue) -> None:
+        """Remember the state before a change, for searches that lag behind writes."""
+        issue.snapshots.append((time.monotonic(), issue.snapshot()))
+        del issue.snapshots[:-SNAPSHOTS_KEPT]
+        self.version += 1
+
+    def as_seen(self, issue: Issue, lag_seconds: float) -> Issue | None:
+        """Return the issue as a search that lags `lag_seconds` behind sees it (None: not yet)."""
+        if lag_seconds <= 0 or not issue.snapshots:
+            return issue
+        horizon = time.monotonic() - lag_seconds
+        for stamp, before in issue.snapshots:
+            if stamp > horizon:
+                return before
+        return issue
+
+    # -- links ----------------------------------------------------------------------------------
+    def link_type(self, name_or_id: str) -> LinkType:
+        for link_type in self.link_types.values():
+            if name_or_id in (link_type.id, link_type.name) or name_or_id.lower() == link_type.name.lower():
+                return link_type
+        raise StoreError(f"No issue link type with name '{name_or_id}' found.", 404)
+
+    def link(self, link_type: LinkType, source: str, destination: str) -> Link:
+        link = Link(self.next_id("link"), link_type, source, destination)
+        self.links[link.id] = link
+        for key in (source, destination):
+            self.links_of.setdefault(key, set()).add(link.id)
+        self.version += 1
+        return link
+
+    def unlink(self, link_id: int) -> Link:
+        link = self.links.pop(link_id, None)
+        if link is None:
+            raise StoreError(f"No issue link with id '{link_id}' exists.", 404)
+        for key in (link.source, link.destination):
+            self.links_of.get(key, set()).discard(link_id)
+        self.version += 1
+        return link
+
+
+def as_date(value: Any) -> date | None:
+    """Parse a seed or REST date value."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

@@ -1,0 +1,288 @@
+"""Issue endpoints: get, edit, editmeta, comments, properties and issue links."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from sandbox.app import actor, error, site
+from sandbox.changes import add_comment, make_link, update_issue
+from sandbox.fields import EDITABLE_SYSTEM, from_rest, schema_of
+from sandbox.render import (
+    View,
+    comment_json,
+    comments_page,
+    issue_json,
+    link_json,
+    parent_field_ids,
+    plain,
+    wanted_fields,
+)
+from sandbox.store import FieldDef, Issue, Store, StoreError, level_of, now_utc
+from sandbox.views_meta import API, view
+
+blueprint = Blueprint("issue", __name__)
+PROPERTY_LIMIT = 32768
+NOT_ON_SCREEN = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
+NO_NOTIFY = "To discard the user notification either admin or project admin permissions are required."
+OPERATIONS = {"labels": ["add", "set", "remove"]}
+
+
+def created(body: Any = None, location: str | None = None) -> Response:
+    response = jsonify(body) if body is not None else Response(status=201)
+    response.status_code = 201
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+def editable(store: Store, issue: Issue) -> dict[str, FieldDef]:
+    """Return the fields on the issue type's edit screen, by id."""
+    hidden = store.screens.get(issue.type.lower(), set())
+    parents = parent_field_ids(store, issue)
+    result = {}
+    for definition in store.fields.values():
+        if definition.id in hidden:
+            continue
+        if definition.custom and definition.kind not in ("epiclink", "parentlink"):
+            result[definition.id] = definition
+        elif definition.id in EDITABLE_SYSTEM and definition.id != "parent" or definition.id in parents:
+            result[definition.id] = definition
+    return result
+
+
+@blueprint.get(f"{API}/issue/<key>")
+def get_issue(version: str, key: str) -> Response:
+    store = site().store
+    with store.lock:
+        issue = store.get(key)
+        fields = wanted_fields(store, request.args.getlist("fields"), "*all")
+        expand = ",".join(request.args.getlist("expand")).split(",")
+        properties = ",".join(request.args.getlist("properties")).split(",")
+        return jsonify(issue_json(store, view(version), issue, fields or [], expand, properties))
+
+
+@blueprint.get(f"{API}/issue/<key>/editmeta")
+def editmeta(version: str, key: str) -> Response:
+    store = site().store
+    with store.lock:
+        issue = store.get(key)
+        meta: dict[str, Any] = {}
+        base = View(request.host_url.rstrip("/"))
+        for fid, definition in editable(store, issue).items():
+            schema = schema_of(definition) or {"type": "issuelink", "system": fid}
+            entry: dict[str, Any] = {"required": fid == "summary", "schema": schema, "name": definition.name,
+                                     "key": fid, "operations": OPERATIONS.get(definition.kind, ["set"])}
+            if definition.kind == "select":
+                entry["allowedValues"] = [
+                    {"self": base.api(f"customFieldOption/{definition.option_id(o)}"), "value": o,
+                     "id": definition.option_id(o)} for o in definition.options]
+            meta[fid] = entry
+        return jsonify({"fields": meta})
+
+
+@blueprint.put(f"{API}/issue/<key>")
+def edit_issue(version: str, key: str) -> Response:
+    here = site()
+    store = here.store
+    if request.args.get("notifyUsers", "true").lower() == "false" and not actor().admin:
+        return error(403, [NO_NOTIFY])
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        return error(400, ["No content to map to Object due to end of input"])
+    with store.lock:
+        issue = store.get(key)
+        changes = requested_changes(store, issue, body, version)
+        if "parent" in changes and changes["parent"]:
+            parent = store.issues[changes["parent"]]
+            if level_of(parent.type) <= level_of(issue.type):
+                return error(400, [], {"parent": f"Issue '{parent.key}' cannot be a parent of this issue."})
+        history = update_issue(store, issue, changes, actor().email)
+        if history is not None:
+            here.announcer.issue_event("jira:issue_updated", issue, actor().email, history)
+    return Response(status=204)
+
+
+def requested_changes(store: Store, issue: Issue, body: dict[str, Any], version: str) -> dict[str, Any]:
+    """Turn a PUT body's `fields` and `update` into stored values, refusing fields off the screen."""
+    allowed = editable(store, issue)
+    fields, update = body.get("fields") or {}, body.get("update") or {}
+    unknown = [f for f in list(fields) + list(update) if f not in allowed]
+    if unknown:
+        raise StoreError("", 400, {f: NOT_ON_SCREEN.format(f) for f in unknown})
+    changes: dict[str, Any] = {}
+    for fid, raw in fields.items():
+        changes[_target(allowed[fid])] = _value(store, allowed[fid], raw, version)
+    for fid, operations in update.items():
+        definition = allowed[fid]
+        value = changes.get(fid, issue.values.get(fid))
+        for operation in operations if isinstance(operations, list) else [operations]:
+            if not isinstance(operation, dict):
+                operation = {"add": operation}
+            for verb, operand in operation.items():
+                if definition.kind == "labels":
+                    labels = list(value or [])
+                    if verb == "add" and operand not in labels:
+                        labels.append(str(operand))
+                    elif verb == "remove":
+                        labels = [x for x in labels if x != operand]
+                    elif verb == "set":
+                        labels = list(operand or [])
+                    value = labels
+                elif verb == "set":
+                    value = _value(store, definition, operand, version)
+                else:
+                    raise StoreError("", 400, {fid: f"Operation '{verb}' is not supported for {fid}."})
+        changes[_target(definition)] = value
+    return changes
+
+
+def _target(definition: FieldDef) -> str:
+    return "parent" if definition.kind in ("epiclink", "parentlink") else definition.id
+
+
+def _value(store: Store, definition: FieldDef, raw: Any, version: str) -> Any:
+    if definition.id == "description":
+        return None if raw is None else plain(raw)
+    if definition.id == "summary":
+        if not raw:
+            raise StoreError("", 400, {"summary": "You must specify a summary of the issue."})
+        return str(raw)
+    return from_rest(store, definition, raw)
+
+
+@blueprint.get(f"{API}/issue/<key>/comment")
+def list_comments(version: str, key: str) -> Response:
+    store = site().store
+    with store.lock:
+        page = comments_page(store, view(version), store.get(key))
+        page.pop("self")
+        return jsonify(page)
+
+
+@blueprint.post(f"{API}/issue/<key>/comment")
+def post_comment(version: str, key: str) -> Response:
+    here = site()
+    body = request.get_json(silent=True, force=True) or {}
+    if not body.get("body"):
+        return error(400, [], {"comment": "Comment body can not be empty!"})
+    with here.store.lock:
+        issue = here.store.get(key)
+        comment = add_comment(here.store, issue, plain(body["body"]), actor().email)
+        here.announcer.comment_event("comment_created", issue, comment)
+        return created(comment_json(here.store, view(version), issue, comment))
+
+
+@blueprint.get(f"{API}/issue/<key>/comment/<int:comment_id>")
+def get_comment(version: str, key: str, comment_id: int) -> Response:
+    store = site().store
+    with store.lock:
+        issue = store.get(key)
+        return jsonify(comment_json(store, view(version), issue, _comment(issue, comment_id)))
+
+
+@blueprint.put(f"{API}/issue/<key>/comment/<int:comment_id>")
+def edit_comment(version: str, key: str, comment_id: int) -> Response:
+    here = site()
+    body = request.get_json(silent=True, force=True) or {}
+    if not body.get("body"):
+        return error(400, [], {"comment": "Comment body can not be empty!"})
+    with here.store.lock:
+        issue = here.store.get(key)
+        comment = _comment(issue, comment_id)
+        comment.body, comment.updated, comment.update_author = plain(body["body"]), now_utc(), actor().email
+        here.announcer.comment_event("comment_updated", issue, comment)
+        return jsonify(comment_json(here.store, view(version), issue, comment))
+
+
+def _comment(issue: Issue, comment_id: int) -> Any:
+    for comment in issue.comments:
+        if comment.id == comment_id:
+            return comment
+    raise StoreError(f"Can not find a comment for the id: {comment_id}.", 404)
+
+
+@blueprint.get(f"{API}/issue/<key>/properties")
+def list_properties(version: str, key: str) -> Response:
+    store = site().store
+    with store.lock:
+        issue = store.get(key)
+        base = view(version)
+        return jsonify({"keys": [{"self": base.api(f"issue/{issue.id}/properties/{name}"), "key": name}
+                                 for name in issue.properties]})
+
+
+@blueprint.get(f"{API}/issue/<key>/properties/<name>")
+def get_property(version: str, key: str, name: str) -> Response:
+    store = site().store
+    with store.lock:
+        issue = store.get(key)
+        if name not in issue.properties:
+            return error(404, [f"The property with key '{name}' does not exist."])
+        return jsonify({"key": name, "value": issue.properties[name]})
+
+
+@blueprint.put(f"{API}/issue/<key>/properties/<name>")
+def put_property(version: str, key: str, name: str) -> Response:
+    store = site().store
+    raw = request.get_data(as_text=True)
+    if len(raw) > PROPERTY_LIMIT:
+        return error(400, [f"The property value is too long. The maximum length is {PROPERTY_LIMIT}."])
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return error(400, ["The property value must be valid JSON."])
+    with store.lock:
+        issue = store.get(key)
+        existed = name in issue.properties
+        issue.properties[name] = value
+        store.version += 1
+    return Response(status=200 if existed else 201)
+
+
+@blueprint.delete(f"{API}/issue/<key>/properties/<name>")
+def delete_property(version: str, key: str, name: str) -> Response:
+    store = site().store
+    with store.lock:
+        issue = store.get(key)
+        if issue.properties.pop(name, None) is None:
+            return error(404, [f"The property with key '{name}' does not exist."])
+        store.version += 1
+    return Response(status=204)
+
+
+@blueprint.post(f"{API}/issueLink")
+def create_link(version: str) -> Response:
+    here = site()
+    body = request.get_json(silent=True, force=True) or {}
+    kind = body.get("type") or {}
+    ends = [body.get(end) or {} for end in ("inwardIssue", "outwardIssue")]
+    if not kind or not all(ends):
+        return error(400, [], {"issueLinkType": "Link type and both issues are required."})
+    with here.store.lock:
+        # Jira reads {"inwardIssue": A, "outwardIssue": B} as "A <outward> B", e.g. A blocks B.
+        source, destination = (str(end.get("key") or end.get("id")) for end in ends)
+        link = make_link(here.store, str(kind.get("name") or kind.get("id")), source, destination)
+        here.announcer.link_event("issuelink_created", link)
+        return created(None, view(version).api(f"issueLink/{link.id}"))
+
+
+@blueprint.get(f"{API}/issueLink/<int:link_id>")
+def get_link(version: str, link_id: int) -> Response:
+    store = site().store
+    with store.lock:
+        link = store.links.get(link_id)
+        if link is None:
+            return error(404, [f"No issue link with id '{link_id}' exists."])
+        return jsonify(link_json(store, view(version), link))
+
+
+@blueprint.delete(f"{API}/issueLink/<int:link_id>")
+def delete_link(version: str, link_id: int) -> Response:
+    here = site()
+    with here.store.lock:
+        link = here.store.unlink(link_id)
+        here.announcer.link_event("issuelink_deleted", link)
+    return Response(status=204)

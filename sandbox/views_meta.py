@@ -1,0 +1,137 @@
+"""Site-level endpoints: serverInfo, myself, fields, link types and admin webhook registration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from sandbox.app import actor, error, site
+from sandbox.deliveries import Webhook
+from sandbox.fields import KIND_OF_CUSTOM_TYPE, field_json
+from sandbox.render import View, link_type_json, stamp, user_json
+from sandbox.search import parse_checked
+from sandbox.store import StoreError, now_utc
+
+blueprint = Blueprint("meta", __name__)
+API = '/rest/api/<any("2", "3", "latest"):version>'
+ADMIN_ONLY = "You are not authorised to perform this action. Administrator privileges are required."
+
+
+def view(version: str) -> View:
+    """Return how to render for this request's REST version."""
+    return View(request.host_url.rstrip("/"), "3" if version == "3" else "2")
+
+
+def require_admin() -> None:
+    if not actor().admin:
+        raise StoreError(ADMIN_ONLY, 403)
+
+
+@blueprint.get(f"{API}/serverInfo")
+def server_info(version: str) -> Response:
+    cloud = site().flavor == "cloud"
+    numbers = [1001, 0, 0] if cloud else [9, 12, 2]
+    return jsonify({
+        "baseUrl": request.host_url.rstrip("/"), "displayUrl": request.host_url.rstrip("/"),
+        "version": "1001.0.0-SNAPSHOT" if cloud else "9.12.2", "versionNumbers": numbers,
+        "deploymentType": "Cloud" if cloud else "Server", "buildNumber": 100273 if cloud else 9120002,
+        "buildDate": "2026-01-01T00:00:00.000+0000", "serverTime": stamp(now_utc()),
+        "scmInfo": "pmrollup-sandbox", "serverTitle": "pmrollup sandbox Jira",
+    })
+
+
+@blueprint.get(f"{API}/myself")
+def myself(version: str) -> Response:
+    here = site()
+    body = user_json(here.store, view(version), actor())
+    body["locale"] = "en_US"
+    return jsonify(body)
+
+
+@blueprint.get(f"{API}/field")
+def list_fields(version: str) -> Response:
+    store = site().store
+    return jsonify([field_json(store, d) for d in store.fields.values()])
+
+
+@blueprint.post(f"{API}/field")
+def create_field(version: str) -> Response:
+    require_admin()
+    body = request.get_json(silent=True) or {}
+    name, custom_type = body.get("name"), body.get("type")
+    kind = KIND_OF_CUSTOM_TYPE.get(str(custom_type))
+    if not name or kind is None or kind in ("epiclink", "parentlink"):
+        return error(400, [], {"type": f"Custom field type '{custom_type}' is not supported here."}
+                     if name else {"name": "You must specify a name for the custom field."})
+    store = site().store
+    with store.lock:
+        options = [str(o) for o in body.get("options") or []]
+        definition = store.add_field(f"customfield_{store.next_id('field')}", str(name), kind, True, options)
+        store.version += 1
+    response = jsonify(field_json(store, definition))
+    response.status_code = 201
+    return response
+
+
+@blueprint.get(f"{API}/issueLinkType")
+def link_types(version: str) -> Response:
+    store = site().store
+    return jsonify({"issueLinkTypes": [link_type_json(view(version), t) for t in store.link_types.values()]})
+
+
+@blueprint.get(f"{API}/issueLinkType/<type_id>")
+def link_type(version: str, type_id: str) -> Response:
+    return jsonify(link_type_json(view(version), site().store.link_type(type_id)))
+
+
+def webhook_json(hook: Webhook) -> dict[str, Any]:
+    base = request.host_url.rstrip("/")
+    body: dict[str, Any] = {
+        "name": hook.name, "url": hook.url, "excludeBody": False,
+        "filters": {"issue-related-events-section": hook.jql or ""}, "events": hook.events,
+        "enabled": hook.enabled, "self": f"{base}/rest/webhooks/1.0/webhook/{hook.id}",
+        "lastUpdatedUser": actor().account_id, "lastUpdatedDisplayName": actor().name,
+        "lastUpdated": 0,
+    }
+    return body
+
+
+@blueprint.post("/rest/webhooks/1.0/webhook")
+def register_webhook() -> Response:
+    require_admin()
+    body = request.get_json(silent=True) or {}
+    if not body.get("url") or not body.get("name"):
+        return error(400, [], {"url" if body.get("name") else "name": "This field is required."})
+    jql = (body.get("filters") or {}).get("issue-related-events-section") or None
+    if jql:
+        parse_checked(site().store, str(jql), False)
+    events = [str(e) for e in body.get("events") or []]
+    secret = body.get("secret") or None
+    hook = site().deliveries.register(str(body["name"]), str(body["url"]), events, jql, secret)
+    response = jsonify(webhook_json(hook))
+    response.status_code = 201
+    return response
+
+
+@blueprint.get("/rest/webhooks/1.0/webhook")
+def list_webhooks() -> Response:
+    require_admin()
+    return jsonify([webhook_json(h) for h in site().deliveries.hooks.values()])
+
+
+@blueprint.get("/rest/webhooks/1.0/webhook/<int:hook_id>")
+def get_webhook(hook_id: int) -> Response:
+    require_admin()
+    hook = site().deliveries.hooks.get(hook_id)
+    if hook is None:
+        return error(404, ["Webhook not found."])
+    return jsonify(webhook_json(hook))
+
+
+@blueprint.delete("/rest/webhooks/1.0/webhook/<int:hook_id>")
+def delete_webhook(hook_id: int) -> Response:
+    require_admin()
+    if not site().deliveries.unregister(hook_id):
+        return error(404, ["Webhook not found."])
+    return Response(status=204)
