@@ -38,7 +38,9 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 def percent(numerator: float | None, denominator: float | None) -> float | None:
     """Return 100 × numerator / denominator, or None when that cannot be computed."""
     value = ratio(numerator, denominator)
-    return None if value is None else 100.0 * value
+    if value is None or not math.isfinite(100.0 * value):
+        return None
+    return 100.0 * value
 
 
 def planned_pct(start: date | None, due: date | None, today: date) -> float | None:

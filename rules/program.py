@@ -146,7 +146,8 @@ def program_metrics(program: Program, snapshots: Mapping[str, Snapshot], today: 
         return epic in members or (project_programs.get(epic) == program.key)
 
     cross = tuple(d for d in deps if in_program(d))
-    budget = program.budget if program.budget is not None else _sum_known([s.budget for s in snaps])
+    own = _number(program.budget, None)
+    budget = own if own is not None else _sum_known([s.budget for s in snaps])
     actual = sum(s.actual_cost for s in snaps)
     ev = earned_value(budget, actual, _sum_known([s.earned_value for s in snaps]),
                       _sum_known([s.planned_value for s in snaps]))

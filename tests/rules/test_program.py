@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules.metrics import Dependency
 from rules.program import PROGRAM_METRICS, Snapshot, program_metrics
@@ -99,3 +103,20 @@ def test_snapshot_survives_a_round_trip_and_junk() -> None:
     assert restored == snap
     junk = Snapshot.from_dict({"items_total": "many", "health": "great", "dependencies": [{"x": 1}, 5]})
     assert junk.items_total == 0 and junk.health is None and junk.dependencies == ()
+
+
+junk_numbers = st.none() | st.floats() | st.integers() | st.text(max_size=3) | st.booleans()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    "points_total": junk_numbers, "points_done": junk_numbers, "items_total": junk_numbers,
+    "items_done": junk_numbers, "baseline_points": junk_numbers, "budget": junk_numbers,
+    "actual_cost": junk_numbers, "earned_value": junk_numbers, "planned_value": junk_numbers,
+}), max_size=6), st.none() | st.floats())
+def test_program_metrics_never_raise_on_stored_snapshots(raw: list[dict[str, object]],
+                                                          budget: float | None) -> None:
+    snaps = {f"P-{n}": Snapshot.from_dict({"key": f"P-{n}", **r}) for n, r in enumerate(raw)}
+    v = program_metrics(initiative(budget=budget), snaps, TODAY, {}).values
+    for name in ("progress_pct", "scope_growth_pct", "budget_used_pct"):
+        assert v[name] is None or math.isfinite(v[name]), name  # type: ignore[arg-type]

@@ -1,0 +1,134 @@
+"""What pmrollup says in Jira comments, and when it keeps quiet.
+
+Discipline, per rule and issue: pmrollup remembers the last transition it announced ("start" or
+"clear") and when. A comment is due when the finding's state differs from the announced one:
+it becomes active (start) or stops (clear); while it stays active nothing is said again. A
+comment is held back when:
+- this is the issue's first evaluation (its state is recorded silently) unless `on_first_run`;
+- the issue carries the mute label (transitions are recorded silently, nothing is posted);
+- the rule says `comment: false`;
+- the rule was commented on less than `quiet_hours` ago (a flapping finding); the transition
+  stays due and is announced by the first evaluation after the window, if it still holds.
+
+Every comment ends with a marker that names the transition, so a retried POST can be found:
+`[pmrollup:<rule>:<start|clear>:<issue key>:<UTC start of the finding, YYYYMMDDTHHMMZ>]`;
+the one status comment of `comments.mode: status` ends with `[pmrollup:status:<issue key>]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rules.templates import format_value
+
+START, CLEAR = "start", "clear"
+SEVERITY_WORDS = {"info": "Note", "warning": "Warning", "critical": "Critical"}
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One due transition of one rule, to be said in a comment."""
+
+    rule: str
+    kind: str
+    since: datetime
+
+
+def parse_time(text: object) -> datetime | None:
+    """Read an ISO timestamp from stored state; None for junk."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def marker(rule: str, kind: str, key: str, since: datetime) -> str:
+    """Return the marker that ends a transition comment."""
+    stamp = since.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+    return f"[pmrollup:{rule}:{kind}:{key}:{stamp}]"
+
+
+def status_marker(key: str) -> str:
+    """Return the marker that ends the one status comment of an issue."""
+    return f"[pmrollup:status:{key}]"
+
+
+def due_announcements(active: Mapping[str, datetime], announced: Mapping[str, Mapping[str, Any]],
+                      uncommented: set[str], now: datetime,
+                      quiet: timedelta) -> tuple[list[Announcement], list[Announcement]]:
+    """Split the transitions that differ from what was announced into (say now, held back by quiet).
+
+    `active` maps each commentable active rule to when it started; `announced` is the stored
+    {rule: {"kind", "at", "since"}} record; `uncommented` are active rules with `comment: false`,
+    which are neither announced nor cleared.
+    """
+    due: list[Announcement] = []
+    held: list[Announcement] = []
+    for rule in sorted(set(active) | set(announced)):
+        record = announced.get(rule, {})
+        wanted = START if rule in active else CLEAR
+        if record.get("kind", CLEAR) == wanted or rule in uncommented:
+            continue
+        since = active.get(rule) or parse_time(record.get("since")) or now
+        last = parse_time(record.get("at"))
+        (held if last is not None and now - last < quiet else due).append(Announcement(rule, wanted, since))
+    return due, held
+
+
+def _figure_lines(details: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for dep in details.get("dependencies") or ():
+        state = "overdue" if dep.get("overdue") else "late" if dep.get("late") else "open"
+        if not dep.get("known", True):
+            state = "status unknown"
+        due = dep.get("blocker_due") or "no due date"
+        cross = ", another project of this program" if dep.get("cross_project") else ""
+        lines.append(f"- {dep.get('blocker_key')} blocks {dep.get('dependent_key')}: "
+                     f"due {due}, {state}{cross}")
+    if details.get("scope_added"):
+        lines.append(f"Added since the baseline: {', '.join(details['scope_added'])}")
+    if details.get("scope_removed"):
+        lines.append(f"Removed since the baseline: {', '.join(details['scope_removed'])}")
+    if details.get("baseline_truncated"):
+        lines.append("The baseline was too large to keep its item keys; counts only.")
+    return lines
+
+
+def start_text(rule: str, severity: str, message: str, details: Mapping[str, Any], mark: str) -> str:
+    """Write the comment for a finding that became active."""
+    word = SEVERITY_WORDS.get(severity, severity.title())
+    lines = [f"{word} from pmrollup ({rule}): {message}", *_figure_lines(details), "", mark]
+    return "\n".join(lines)
+
+
+def clear_text(rule: str, record: Mapping[str, Any], metrics: Mapping[str, Any], mark: str) -> str:
+    """Write the comment for a finding that no longer holds, with its figures then and now."""
+    since = parse_time(record.get("since"))
+    started = f" (active since {since.date().isoformat()})" if since else ""
+    lines = [f"Cleared by pmrollup ({rule}): this no longer holds{started}."]
+    figures = record.get("figures") or {}
+    changes = [f"{name}: {format_value(then)} then, {format_value(metrics.get(name))} now"
+               for name, then in sorted(figures.items()) if name in metrics]
+    if changes:
+        lines.append("; ".join(changes) + ".")
+    return "\n".join([*lines, "", mark])
+
+
+def status_text(key: str, findings: Sequence[Mapping[str, Any]], now: datetime) -> str:
+    """Write the one status comment: every active finding, worst first, or that all is well."""
+    order = {"critical": 0, "warning": 1, "info": 2}
+    head = f"pmrollup status of {key}, updated {now.astimezone(UTC).date().isoformat()}:"
+    if not findings:
+        return "\n".join([head, "No active findings: on track.", "", status_marker(key)])
+    lines = [head]
+    for f in sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["rule"])):
+        word = SEVERITY_WORDS.get(f["severity"], f["severity"])
+        lines.append(f"- {word} ({f['rule']}, since {f['since'][:10]}): {f['message']}")
+        lines.extend(f"  {line}" for line in _figure_lines(f.get("details") or {}))
+    return "\n".join([*lines, "", status_marker(key)])

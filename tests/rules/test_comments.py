@@ -1,0 +1,141 @@
+"""Comment discipline: silent first run, one comment per transition, quiet window, mute, status mode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rules.config import CommentSettings
+from rules.engine import Finding
+from rules.plan import WritePlan, plan_writes
+
+T0 = datetime(2024, 1, 16, 9, 0, tzinfo=UTC)
+METRICS = {"scope_growth_pct": 5.0, "dependencies_overdue": 0}
+
+
+def creep(comment: bool = True) -> Finding:
+    return Finding("scope-creep-warning", "warning", "Scope grew 25.0% since the baseline.",
+                   {"scope_growth_pct": 25.0, "scope_added": ["PAY-4"], "scope_removed": []},
+                   "PAY-1", (), comment)
+
+
+class Issue:
+    """One issue evaluated over time, its state carried from plan to plan as Jira would store it."""
+
+    def __init__(self, settings: CommentSettings | None = None, labels: Sequence[str] = ()) -> None:
+        self.settings = settings or CommentSettings()
+        self.labels = list(labels)
+        self.state: dict[str, Any] | None = None
+        self.status_comment_id: str | None = None
+        self.posted: list[str] = []
+        self.edits = 0
+
+    def evaluate(self, at: datetime, findings: Sequence[Finding]) -> WritePlan:
+        plan = plan_writes("PAY-1", "project", METRICS, findings, previous_state=self.state,
+                           current_outputs={}, outputs={}, labels=self.labels, comments=self.settings,
+                           now=at, snapshot=None, status_comment_id=self.status_comment_id)
+        for action in plan.comments:
+            if action.kind == "add":
+                self.posted.append(action.body)
+                if self.settings.mode == "status":
+                    self.status_comment_id = "10001"
+            else:
+                assert action.comment_id == self.status_comment_id
+                self.edits += 1
+        self.state = dict(plan.state, status_comment_id=self.status_comment_id)
+        return plan
+
+
+def test_first_evaluation_records_state_silently() -> None:
+    issue = Issue()
+    plan = issue.evaluate(T0, [creep()])
+    assert plan.comments == () and "scope-creep-warning" in plan.state["findings"]
+    assert issue.evaluate(T0 + timedelta(hours=1), [creep()]).comments == ()
+
+
+def test_first_evaluation_comments_when_configured() -> None:
+    issue = Issue(CommentSettings(on_first_run=True))
+    [action] = issue.evaluate(T0, [creep()]).comments
+    assert action.marker == "[pmrollup:scope-creep-warning:start:PAY-1:20240116T0900Z]"
+    assert action.body.endswith(action.marker)
+
+
+def test_one_comment_on_start_and_one_on_clear() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    [start] = issue.evaluate(T0 + timedelta(hours=1), [creep()]).comments
+    assert start.body.startswith("Warning from pmrollup (scope-creep-warning): Scope grew 25.0%")
+    assert "Added since the baseline: PAY-4" in start.body
+    assert issue.evaluate(T0 + timedelta(hours=2), [creep()]).comments == ()
+    [clear] = issue.evaluate(T0 + timedelta(days=2), []).comments
+    assert clear.marker == "[pmrollup:scope-creep-warning:clear:PAY-1:20240116T1000Z]"
+    assert "scope_growth_pct: 25 then, 5 now." in clear.body
+    assert issue.evaluate(T0 + timedelta(days=3), []).comments == ()
+    assert len(issue.posted) == 2
+
+
+def test_flapping_finding_comments_at_most_once_per_quiet_window() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    for hours, active in [(1, True), (2, False), (3, True), (4, False), (5, True), (6, False)]:
+        issue.evaluate(T0 + timedelta(hours=hours), [creep()] if active else [])
+    assert len(issue.posted) == 1
+    # the clear is still due; the first evaluation after the window says it
+    [late_clear] = issue.evaluate(T0 + timedelta(hours=26), []).comments
+    assert "Cleared by pmrollup (scope-creep-warning)" in late_clear.body
+    assert "scope_growth_pct: 25 then, 5 now." in late_clear.body
+
+
+def test_finding_back_within_quiet_window_after_its_clear_waits() -> None:
+    issue = Issue(CommentSettings(quiet_hours=24))
+    issue.evaluate(T0, [])
+    issue.evaluate(T0 + timedelta(hours=1), [creep()])
+    issue.evaluate(T0 + timedelta(hours=30), [])
+    assert issue.evaluate(T0 + timedelta(hours=31), [creep()]).comments == ()
+    [again] = issue.evaluate(T0 + timedelta(hours=55), [creep()]).comments
+    assert ":start:PAY-1:20240117T1600Z]" in again.marker  # a new episode, a new marker
+    assert len(issue.posted) == 3
+
+
+def test_mute_label_stops_comments_but_not_fields() -> None:
+    issue = Issue(labels=["pmrollup-mute"])
+    issue.evaluate(T0, [])
+    plan = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=issue.state,
+                       current_outputs={}, outputs={"scope_growth_pct": "Scope growth %"},
+                       labels=["pmrollup-mute"], comments=CommentSettings(), now=T0 + timedelta(hours=1),
+                       snapshot=None, status_comment_id=None)
+    assert plan.comments == () and plan.fields == {"scope_growth_pct": 5.0}
+    issue.state = plan.state
+    issue.labels = []  # unmuting does not replay what happened while muted
+    assert issue.evaluate(T0 + timedelta(hours=2), [creep()]).comments == ()
+
+
+def test_rule_with_comment_false_never_comments() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    assert issue.evaluate(T0 + timedelta(hours=1), [creep(comment=False)]).comments == ()
+    assert issue.evaluate(T0 + timedelta(days=2), []).comments == ()
+
+
+def test_status_mode_keeps_one_comment_edited_in_place() -> None:
+    issue = Issue(CommentSettings(mode="status"))
+    issue.evaluate(T0, [])
+    [added] = issue.evaluate(T0 + timedelta(hours=1), [creep()]).comments
+    assert added.kind == "add" and added.marker == "[pmrollup:status:PAY-1]"
+    assert "- Warning (scope-creep-warning, since 2024-01-16): Scope grew 25.0%" in added.body
+    assert issue.evaluate(T0 + timedelta(hours=2), [creep()]).comments == ()
+    [edited] = issue.evaluate(T0 + timedelta(days=2), []).comments
+    assert edited.kind == "edit" and edited.comment_id == "10001"
+    assert "No active findings: on track." in edited.body
+    assert len(issue.posted) == 1 and issue.edits == 1
+
+
+def test_dependency_comment_lists_blocker_dependent_and_due_date() -> None:
+    finding = Finding("overdue-dependency", "warning", "1 of 1 open dependencies are overdue.",
+                      {"dependencies_overdue": 1.0, "dependencies": [
+                          {"blocker_key": "WEB-10", "dependent_key": "PAY-3", "blocker_due": "2024-01-10",
+                           "overdue": True, "known": True}]}, "PAY-1")
+    issue = Issue(CommentSettings(on_first_run=True))
+    [action] = issue.evaluate(T0, [finding]).comments
+    assert "- WEB-10 blocks PAY-3: due 2024-01-10, overdue" in action.body
