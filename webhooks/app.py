@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from rules.config import AppConfig, ConfigError, config_path, load_config
 from webhooks import signature
 from webhooks.inbox import Inbox, SqliteInbox, StoreError
-from webhooks.logs import log_event
+from webhooks.logs import ensure_logging, log_event
 from webhooks.telemetry import Metrics
 
 SECRET_ENV = "PMROLLUP_WEBHOOK_SECRET"
@@ -48,6 +48,7 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
                environ: Mapping[str, str] | None = None, jira_check: JiraCheck | None = None,
                metrics: Metrics | None = None) -> Flask:
     """Build the web service; refuse to start without a secret unless unsigned is allowed."""
+    ensure_logging()
     env = os.environ if environ is None else environ
     if config is None:
         config = load_config(config_path(None, env))

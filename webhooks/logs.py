@@ -73,6 +73,12 @@ def log_event(event: str, level: int = logging.INFO, exc_info: bool = False, **f
     logging.getLogger(LOGGER_NAME).log(level, event, extra={"fields": fields}, exc_info=exc_info)
 
 
+def ensure_logging() -> None:
+    """Log JSON lines to stderr unless the host process already set up logging."""
+    if not logging.getLogger(LOGGER_NAME).handlers and not logging.getLogger().handlers:
+        configure_logging()
+
+
 def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -> logging.Handler:
     """Send pmrollup's log to `stream` (default stderr) as JSON lines; return the handler."""
     logger = logging.getLogger(LOGGER_NAME)

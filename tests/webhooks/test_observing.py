@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import re
 import sqlite3
 from pathlib import Path
@@ -12,7 +15,7 @@ from rules.config import AppConfig
 from tests.webhooks.conftest import SECRET, FakeClock, LogCapture, issue_event, make_config, signed_headers
 from webhooks.app import create_app
 from webhooks.inbox import SqliteInbox, Target
-from webhooks.logs import EVENTS, REDACTED, log_event
+from webhooks.logs import EVENTS, LOGGER_NAME, REDACTED, configure_logging, log_event
 from webhooks.telemetry import Metrics
 from webhooks.worker import RecomputeResult, Worker
 
@@ -162,3 +165,29 @@ def test_secret_looking_fields_are_redacted_at_any_depth(logs: LogCapture) -> No
     assert record["request"]["headers"]["Authorization"] == REDACTED
     assert record["request"]["params"][0]["password"] == REDACTED
     assert not any(s in logs.text() for s in ("t0k3n", "abc123", "hunter2"))
+
+
+def test_configure_logging_writes_one_json_line_per_event_once() -> None:
+    stream = io.StringIO()
+    configure_logging(stream)
+    handler = configure_logging(stream)  # a second call replaces, never doubles, the handler
+    try:
+        log_event("recompute.done", kind="program", key="INIT-1", seconds=0.25)
+        [line] = stream.getvalue().splitlines()
+        record = json.loads(line)
+        assert (record["event"], record["key"], record["level"]) == ("recompute.done", "INIT-1", "info")
+        assert record["ts"].endswith("Z")
+    finally:
+        logging.getLogger(LOGGER_NAME).removeHandler(handler)
+
+
+def test_app_without_config_loads_the_file_pmrollup_config_names(tmp_path: Path) -> None:
+    path = tmp_path / "site.yaml"
+    path.write_text("webhooks:\n  max_body_bytes: 2048\nstore:\n  path: site.sqlite3\n", encoding="utf-8")
+    app = create_app(environ={"PMROLLUP_CONFIG": str(path), "PMROLLUP_WEBHOOK_SECRET": SECRET})
+    client = app.test_client()
+    big = issue_event("PAY-1", pad="x" * 3000)
+    assert client.post("/webhooks/jira", data=big, headers=signed_headers(big)).status_code == 413
+    small = issue_event("PAY-1")
+    assert client.post("/webhooks/jira", data=small, headers=signed_headers(small)).status_code == 202
+    assert SqliteInbox(tmp_path / "site.sqlite3").counts().deliveries_stored == 1
