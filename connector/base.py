@@ -69,6 +69,7 @@ class GatewayBase:
         self._ids: FieldIds | None = None
         self._options_known: set[str] = set()
         self._notify_off_allowed = True
+        self._id_of_key: dict[str, str] = {}
 
     # -- the client and the plumbing every call goes through
 
@@ -106,10 +107,29 @@ class GatewayBase:
         return self.client()._session
 
     def _search(self, jql: str, fields: Sequence[str], properties: Sequence[str] = (),
-                reconcile: Sequence[str] = (), expand: str | None = None) -> list[dict[str, Any]]:
+                reconcile: Sequence[str | int] = (), expand: str | None = None) -> list[dict[str, Any]]:
         self.field_catalog()  # fills the library's name map, which would otherwise cost a request
-        return search_all(self.client(), self.retry.run, self.cloud, jql, fields, properties=properties,
-                          reconcile=reconcile if self.cloud else (), expand=expand)
+        ids = self._reconcile_ids(reconcile) if self.cloud else []
+        found = search_all(self.client(), self.retry.run, self.cloud, jql, fields, properties=properties,
+                           reconcile=ids, expand=expand)
+        self._remember_ids(found)
+        return found
+
+    def _remember_ids(self, issues: Sequence[Mapping[str, Any]]) -> None:
+        for raw in issues:
+            key, issue_id = raw.get("key"), raw.get("id")
+            if isinstance(key, str) and isinstance(issue_id, str | int):
+                self._id_of_key[key] = str(issue_id)
+
+    def _reconcile_ids(self, values: Sequence[str | int]) -> list[str]:
+        """Map keys to the ids seen so far; Cloud's reconcileIssues takes ids only."""
+        ids = []
+        for value in values:
+            text = str(value).strip().upper()
+            found = text if text.isdigit() else self._id_of_key.get(text)
+            if found:
+                ids.append(found)
+        return ids
 
     def _issue(self, key_or_id: str, fields: Sequence[str], properties: Sequence[str] = ()) -> dict[str, Any]:
         ref = key_or_id.strip()
@@ -118,6 +138,7 @@ class GatewayBase:
         props = ",".join(properties) or None
         issue = self._call(f"GET issue {ref}", lambda: self.client().issue(
             ref, fields=",".join(fields), properties=props))
+        self._remember_ids([issue.raw])
         return dict(issue.raw)
 
     # -- site

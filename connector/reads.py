@@ -24,7 +24,7 @@ from connector.convert import (
     to_project,
     to_work_item,
 )
-from connector.errors import JiraBadRequest, JiraNotFound
+from connector.errors import ConnectorError, JiraBadRequest, JiraNotFound
 from connector.hierarchy import Location, batches, check_key, level_of
 from rules.model import Blocker, Program, Project, WorkItem
 
@@ -71,23 +71,38 @@ class HierarchyReads(GatewayBase):
     def program(self, key: str) -> Program:
         """Return one initiative with its output values and pmrollup properties."""
         raw = self._issue(key, self.field_ids().program_fields(), STATE_PROPERTIES)
-        return to_program(raw, self.field_ids())
+        return to_program(self._expect(raw, "program"), self.field_ids())
 
-    def program_with_projects(self, key: str, reconcile: Sequence[str] = ()) -> tuple[Program, list[Project]]:
+    def _expect(self, raw: dict[str, Any], level: str) -> dict[str, Any]:
+        found = level_of(fields_of(raw).get("issuetype"), self.config)
+        if found != level:
+            kind = issue_basics(raw)["issue_type"] or "issue"
+            raise ConnectorError(f"{raw.get('key')} is a {kind}, not a {level} "
+                                 f"({', '.join(self.config.hierarchy.program_types)})")
+        return raw
+
+    def program_with_projects(self, key: str,
+                              reconcile: Sequence[str | int] = ()) -> tuple[Program, list[Project]]:
         """Return an initiative and its epics, in one search where the hierarchy allows."""
         if not self.jql.program_link_is_parent():
             return self.program(key), self.projects_of_program(key, reconcile)
         ids = self.field_ids()
         fields = list(dict.fromkeys(ids.project_fields() + ids.program_fields()))
-        found = self._search(self.jql.program_with_projects(key), fields, STATE_PROPERTIES, reconcile)
         wanted = check_key(key)
+        try:
+            found = self._search(self.jql.program_with_projects(wanted), fields, STATE_PROPERTIES, reconcile)
+        except JiraBadRequest as exc:
+            # `key = X` naming a missing issue is a 400 in Jira: report it as the missing issue it is.
+            if wanted in {k.upper() for m in exc.messages for k in QUOTED_KEY.findall(m)}:
+                raise JiraNotFound(f"not found in Jira: program {wanted}", 404) from exc
+            raise
         program_raw = next((r for r in found if r.get("key") == wanted), None)
         if program_raw is None:
             raise JiraNotFound(f"not found in Jira: program {wanted}", 404)
         projects = [to_project(r, ids, self.config) for r in found if r is not program_raw]
-        return to_program(program_raw, ids), projects
+        return to_program(self._expect(program_raw, "program"), ids), projects
 
-    def projects_of_program(self, program_key: str, reconcile: Sequence[str] = ()) -> list[Project]:
+    def projects_of_program(self, program_key: str, reconcile: Sequence[str | int] = ()) -> list[Project]:
         """Return the epics of one initiative with their outputs and pmrollup properties."""
         if self.jql.program_link_is_parent():
             ids = self.field_ids()
@@ -98,7 +113,7 @@ class HierarchyReads(GatewayBase):
         raw = self._issue(program_key, ["issuetype", "issuelinks"])
         return self.projects(linked_keys(raw, link, self.config.hierarchy.project_types), reconcile)
 
-    def projects(self, keys: Sequence[str], reconcile: Sequence[str] = ()) -> list[Project]:
+    def projects(self, keys: Sequence[str], reconcile: Sequence[str | int] = ()) -> list[Project]:
         """Return the named epics with their outputs and pmrollup properties."""
         ids = self.field_ids()
         found: list[dict[str, Any]] = []
@@ -122,7 +137,7 @@ class HierarchyReads(GatewayBase):
         return [to_program(r, ids) for r in self._search(self.jql.programs(), ids.program_fields(),
                                                          STATE_PROPERTIES)]
 
-    def work_items(self, project_keys: Sequence[str], reconcile: Sequence[str] = ()) -> list[WorkItem]:
+    def work_items(self, project_keys: Sequence[str], reconcile: Sequence[str | int] = ()) -> list[WorkItem]:
         """Return every item under the epics: one JQL over all of them, all pages."""
         ids = self.field_ids()
         items: list[WorkItem] = []

@@ -11,19 +11,20 @@ from connector.errors import ConnectorError
 
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
+MAX_RECONCILE = 50  # Jira Cloud reconciles at most 50 issues per search
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[], T], str], T]
 
 
 def reconcile_ids(values: Sequence[str | int]) -> list[int]:
-    """Return the issue ids among `values` (Cloud's reconcileIssues takes ids, not keys)."""
+    """Return the first 50 issue ids among `values` (Cloud's reconcileIssues takes ids, not keys)."""
     found: list[int] = []
     for value in values:
         text = str(value).strip()
         if text.isdigit():
             found.append(int(text))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found))[:MAX_RECONCILE]
 
 
 def search_all(client: JIRA, run: Runner[Any], cloud: bool, jql: str, fields: Sequence[str], *,

@@ -1,0 +1,143 @@
+"""Writes send only what changed, once, quietly; comments never twice; state lives in properties."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from connector.errors import ConnectorError, JiraBadRequest
+from tests.conftest import SandboxFactory
+from tests.connector.seeds import gateway, program_seed
+
+FLAVORS = ["cloud", "datacenter"]
+
+
+def puts(sandbox: object) -> list[dict[str, object]]:
+    return [r for r in sandbox.requests() if r["method"] == "PUT"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_changed_fields_go_in_one_quiet_put_and_unchanged_ones_not_at_all(
+        sandbox_factory: SandboxFactory, flavor: str) -> None:
+    sandbox = sandbox_factory(program_seed(), flavor)
+    jira = gateway(sandbox)
+    epic = jira.projects(["PAY-2"])[0]
+    sandbox.clear_requests()
+    written = jira.write_fields("PAY-2", {"progress_pct": 62.5, "health": "at-risk", "items_total": 2},
+                                epic.outputs, labels_add=["pmrollup-scope-creep"])
+    assert written == {"progress_pct": (None, 62.5), "health": (None, "at-risk"), "items_total": (None, 2)}
+    assert len(puts(sandbox)) == 1 and puts(sandbox)[0]["query"] == {"notifyUsers": "false"}
+    fields = sandbox.issue_json("PAY-2")["fields"]
+    assert "pmrollup-scope-creep" in fields["labels"] and "payments" in fields["labels"]
+
+    again = jira.projects(["PAY-2"])[0]
+    assert again.outputs == {"progress_pct": 62.5, "health": "at-risk", "items_total": 2.0}
+    sandbox.clear_requests()
+    assert jira.write_fields("PAY-2", {"progress_pct": 62.54, "health": "at-risk", "items_total": 2},
+                             again.outputs) == {}
+    assert sandbox.requests() == []
+    assert jira.write_fields("PAY-2", {"progress_pct": 70, "health": "at-risk"}, again.outputs) == {
+        "progress_pct": (62.5, 70)}
+    assert len(puts(sandbox)) == 1
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_health_goes_to_a_select_field_as_its_option(sandbox_factory: SandboxFactory, flavor: str) -> None:
+    sandbox = sandbox_factory(program_seed(), flavor)
+    jira = gateway(sandbox)
+    jira.write_fields("PAY-2", {"health": "off-track"}, {})
+    health_id = jira.field_catalog().id_for("Health")
+    assert health_id is not None
+    assert sandbox.issue_json("PAY-2")["fields"][health_id]["value"] == "off-track"
+    assert jira.projects(["PAY-2"])[0].outputs["health"] == "off-track"
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_health_goes_to_a_text_field_as_text(sandbox_factory: SandboxFactory, flavor: str) -> None:
+    sandbox = sandbox_factory(program_seed(), flavor)
+    jira = gateway(sandbox, "outputs: {health: Health note}\n")
+    jira.write_fields("PAY-2", {"health": "at-risk"}, {})
+    assert jira.projects(["PAY-2"])[0].outputs == {"health": "at-risk"}
+    assert "at-risk" in sandbox.issue_json("PAY-2")["fields"].values()
+
+
+def test_a_health_the_select_lacks_is_refused_before_the_put(sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(program_seed(), "cloud")
+    jira = gateway(sandbox)
+    with pytest.raises(ConnectorError, match="no option 'doomed'"):
+        jira.write_fields("PAY-2", {"health": "doomed"}, {})
+    assert puts(sandbox) == []
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_non_admin_falls_back_to_notifying_with_one_log_line(
+        sandbox_factory: SandboxFactory, flavor: str, caplog: pytest.LogCaptureFixture) -> None:
+    sandbox = sandbox_factory(program_seed(), flavor)
+    jira = gateway(sandbox, user="dev@example.com", token="devtoken")
+    with caplog.at_level(logging.WARNING, logger="pmrollup.connector"):
+        jira.write_fields("PAY-2", {"progress_pct": 10}, {})
+        jira.write_fields("PAY-2", {"progress_pct": 20}, {"progress_pct": 10})
+    assert [(r["query"], r["status"]) for r in puts(sandbox)] == [
+        ({"notifyUsers": "false"}, 403), ({}, 204), ({}, 204)]
+    lines = [json.loads(r.getMessage()) for r in caplog.records]
+    assert [line["event"] for line in lines] == ["jira.notify_users_refused"]
+    assert jira.projects(["PAY-2"])[0].outputs["progress_pct"] == 20
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_a_field_off_the_edit_screen_is_a_bad_request(sandbox_factory: SandboxFactory, flavor: str) -> None:
+    seed = program_seed() | {"screens": {"Epic": ["Progress %"]}}
+    jira = gateway(sandbox_factory(seed, flavor))
+    with pytest.raises(JiraBadRequest) as caught:
+        jira.write_fields("PAY-2", {"progress_pct": 10}, {})
+    assert caught.value.errors
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_a_comment_with_its_marker_is_never_posted_twice(sandbox_factory: SandboxFactory,
+                                                         flavor: str) -> None:
+    sandbox = sandbox_factory(program_seed(), flavor)
+    jira = gateway(sandbox)
+    first = jira.add_comment("PAY-2", "Scope grew 25 % since the baseline.\n[pmrollup:scope-creep]",
+                             "[pmrollup:scope-creep]")
+    second = jira.add_comment("PAY-2", "Scope grew 25 % since the baseline.\n[pmrollup:scope-creep]",
+                              "[pmrollup:scope-creep]")
+    assert first is not None and second is None
+    assert [c.body for c in jira.comments("PAY-2")] == [first.body]
+    jira.edit_comment("PAY-2", first.id, "Scope is back within 10 %.\n[pmrollup:scope-creep]")
+    assert jira.comments("PAY-2")[0].body.startswith("Scope is back")
+    assert len([r for r in sandbox.requests() if r["method"] == "POST"]) == 1
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_properties_round_trip_and_oversized_values_are_refused(
+        sandbox_factory: SandboxFactory, flavor: str) -> None:
+    sandbox = sandbox_factory(program_seed(), flavor)
+    jira = gateway(sandbox)
+    state = {"version": 1, "findings": {"scope-creep": "2026-03-01"}, "snapshot": {"points": 16}}
+    assert jira.get_property("PAY-2", "pmrollup.state") is None
+    jira.set_property("PAY-2", "pmrollup.state", state)
+    assert jira.get_property("PAY-2", "pmrollup.state") == state
+    assert jira.projects(["PAY-2"])[0].properties["pmrollup.state"] == state
+    sandbox.clear_requests()
+    with pytest.raises(ConnectorError, match="32 KB"):
+        jira.set_property("PAY-2", "pmrollup.state", {"keys": ["PAY-1"] * 6000})
+    assert sandbox.requests() == []
+    jira.delete_property("PAY-2", "pmrollup.state")
+    jira.delete_property("PAY-2", "pmrollup.state")
+    assert jira.get_property("PAY-2", "pmrollup.state") is None
+
+
+def test_custom_fields_and_webhooks_are_created_and_listed(sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(program_seed(), "cloud")
+    jira = gateway(sandbox)
+    field_id = jira.create_field("CPI", "number")
+    assert jira.field_catalog().id_for("cpi") == field_id
+    hook = jira.register_webhook("pmrollup", "http://127.0.0.1:9/webhooks/jira", ["jira:issue_updated"],
+                                 secret="s3cret")
+    listed = jira.list_webhooks()
+    assert [h["name"] for h in listed] == ["pmrollup"] and "s3cret" not in json.dumps(listed)
+    jira.delete_webhook(hook["self"].rsplit("/", 1)[-1])
+    assert jira.list_webhooks() == []
