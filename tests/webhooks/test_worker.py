@@ -262,3 +262,22 @@ def test_run_forever_stops_when_asked(store: SqliteInbox, config: AppConfig) -> 
     thread.start()
     thread.join(timeout=30)
     assert not thread.is_alive() and done == ["PAY-1"]
+
+
+def test_a_bug_in_targets_for_is_retried_then_parked_not_silently_skipped(
+        client: FlaskClient, store: SqliteInbox, config: AppConfig, logs: LogCapture) -> None:
+    post(client, "PAY-1")
+    clock = FakeClock()
+
+    def targets_for(payload: dict[str, Any]) -> list[Target]:
+        raise ValueError("unexpected shape")
+
+    worker = Worker(store, targets_for, Recorder(clock), config, clock=clock)
+    for _ in range(60):
+        worker.run_once()
+        clock.advance(10)
+    counts = store.counts()
+    assert counts.deliveries_dead == 1 and counts.deliveries_pending == 0
+    assert logs.events().count("delivery.failed") == 2 and logs.events().count("delivery.dead") == 1
+    assert store.retry_dead(now=clock()) == 1
+    assert store.counts().deliveries_pending == 1
