@@ -46,6 +46,7 @@ class Announcer:
         payload["issue_event_type_name"] = ISSUE_EVENT_TYPES[event]
         payload["user"] = user_json(self.store, view, self.store.users.get(actor))
         payload["issue"] = issue_json(self.store, view, issue, wanted_fields(self.store, ["*all"], "*all"))
+        payload["issue"].pop("expand")  # webhook bodies carry the issue without REST's expand list
         if event != "jira:issue_deleted":
             change_items = history.items if history else (items or [])
             history_id = history.id if history else self.store.next_id("history")
