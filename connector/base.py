@@ -13,9 +13,8 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA
 
-from connector.convert import FieldIds
 from connector.errors import ConnectorError
-from connector.fieldmap import FieldCatalog
+from connector.fieldmap import FieldCatalog, FieldIds
 from connector.hierarchy import Jql, check_key
 from connector.retry import RetryPolicy
 from connector.search import search_all

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from connector.base import STATE_PROPERTIES, Credentials
-from connector.convert import Change, Comment, FieldIds
-from connector.fieldmap import FieldCatalog, FieldInfo
+from connector.fieldmap import FieldCatalog, FieldIds, FieldInfo
 from connector.hierarchy import Location
+from connector.history import Change, Comment
 from connector.reads import HierarchyReads
 from connector.retry import RetryPolicy
 from connector.writer import IssueWrites

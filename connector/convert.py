@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from connector.fieldmap import FieldCatalog
+from connector.fieldmap import FieldIds
 from connector.payload import dig, issue_key_in, text
 from rules.config import AppConfig
 from rules.model import DONE, IN_PROGRESS, STATUS_CATEGORIES, TODO, Blocker, Link, Program, Project, WorkItem
@@ -15,91 +14,10 @@ from rules.model import DONE, IN_PROGRESS, STATUS_CATEGORIES, TODO, Blocker, Lin
 # statusCategory.key is stable across languages; its name is translated.
 CATEGORY_BY_KEY = {"new": TODO, "indeterminate": IN_PROGRESS, "done": DONE}
 
-BASE_FIELDS = ("summary", "status", "issuetype", "project", "parent", "labels", "issuelinks")
 
 
 class PayloadError(ValueError):
     """A Jira answer lacks something pmrollup cannot do without (an issue's key or id)."""
-
-
-@dataclass(frozen=True)
-class FieldIds:
-    """The field ids behind the names in app.yaml, resolved once against the site's catalog."""
-
-    story_points: str | None = None
-    budget: str | None = None
-    cost: str | None = None
-    start_date: str | None = None
-    due_date: str | None = "duedate"
-    time_spent: str = "timespent"
-    epic_link: str | None = None
-    parent_link: str | None = None
-    outputs: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def resolve(cls, config: AppConfig, catalog: FieldCatalog) -> FieldIds:
-        """Look every configured field name up in the catalog; unknown names stay None."""
-        names = config.fields
-        datacenter = config.jira.flavor == "datacenter"
-        outputs = {metric: catalog.id_for(name) for metric, name in config.outputs.items()}
-        return cls(
-            story_points=catalog.id_for(names.story_points),
-            budget=catalog.id_for(names.budget),
-            cost=catalog.id_for(names.cost),
-            start_date=catalog.id_for(names.start_date),
-            due_date=catalog.id_for(names.due_date) or "duedate",
-            time_spent=catalog.id_for("Time Spent") or "timespent",
-            epic_link=catalog.id_for(config.hierarchy.epic_link_field) if datacenter else None,
-            parent_link=catalog.id_for(config.hierarchy.parent_link_field) if datacenter else None,
-            outputs={m: i for m, i in outputs.items() if i},
-        )
-
-    def _present(self, *ids: str | None) -> list[str]:
-        return [i for i in ids if i]
-
-    def item_fields(self) -> list[str]:
-        """Fields a work item needs."""
-        return list(BASE_FIELDS) + self._present(self.story_points, self.cost, self.time_spent,
-                                                 self.start_date, self.due_date, self.epic_link)
-
-    def project_fields(self) -> list[str]:
-        """Fields a project (epic) needs, its written outputs included."""
-        own = self._present(self.budget, self.cost, self.time_spent, self.start_date, self.due_date,
-                            self.parent_link)
-        return list(BASE_FIELDS) + own + list(self.outputs.values())
-
-    def program_fields(self) -> list[str]:
-        """Fields a program (initiative) needs."""
-        return list(BASE_FIELDS) + self._present(self.budget, self.start_date, self.due_date) + list(
-            self.outputs.values())
-
-    def blocker_fields(self) -> list[str]:
-        """Fields the far end of a dependency needs."""
-        return ["status", "issuetype", "project", "parent", *self._present(self.due_date, self.epic_link)]
-
-
-@dataclass(frozen=True)
-class Comment:
-    """One comment on an issue."""
-
-    id: str
-    body: str
-    author: str | None
-    created: datetime | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field change from an issue's changelog."""
-
-    key: str
-    at: datetime
-    field: str
-    from_value: str | None
-    from_string: str | None
-    to_value: str | None
-    to_string: str | None
-    author: str | None = None
 
 
 def number(value: object) -> float | None:
@@ -122,16 +40,6 @@ def day(value: object) -> date | None:
         return None
     try:
         return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def moment(value: object) -> datetime | None:
-    """Read a Jira timestamp such as 2026-02-01T10:00:00.000+0000."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
@@ -340,35 +248,3 @@ def to_blocker(raw: Mapping[str, Any], ids: FieldIds, level: str = "item") -> Bl
     epic = basics["key"] if level == "project" else epic_key_of(raw, ids) if level == "item" else None
     return Blocker(key=basics["key"], status_category=basics["status_category"],
                    due_date=_day(fields, ids.due_date), epic_key=epic, jira_project=basics["jira_project"])
-
-
-def to_comment(raw: Mapping[str, Any]) -> Comment:
-    """Build a Comment from one entry of an issue's comments."""
-    author = dig(raw, "author")
-    body = raw.get("body")
-    return Comment(
-        id=text(raw.get("id")) or "",
-        body=body if isinstance(body, str) else "",
-        author=text(dig(author, "accountId")) or text(dig(author, "name")),
-        created=moment(raw.get("created")),
-    )
-
-
-def to_changes(raw: Mapping[str, Any]) -> list[Change]:
-    """Return an issue's changelog as a flat list of changes, oldest first."""
-    key = text(raw.get("key")) or ""
-    histories = dig(raw, "changelog", "histories")
-    changes: list[Change] = []
-    for history in histories if isinstance(histories, list) else ():
-        at = moment(dig(history, "created"))
-        items = dig(history, "items")
-        if at is None or not isinstance(items, list):
-            continue
-        author = text(dig(history, "author", "accountId")) or text(dig(history, "author", "name"))
-        for item in items:
-            name = text(dig(item, "field"))
-            if name:
-                changes.append(Change(key, at, name, text(dig(item, "from")), text(dig(item, "fromString")),
-                                      text(dig(item, "to")), text(dig(item, "toString")), author))
-    changes.sort(key=lambda c: c.at)
-    return changes

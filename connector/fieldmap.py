@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from rules.config import AppConfig
 
 # Custom field types pmrollup creates, as Jira names them (POST /rest/api/2/field).
 CUSTOM_TYPES = {
@@ -14,6 +16,9 @@ CUSTOM_TYPES = {
     "select": ("com.atlassian.jira.plugin.system.customfieldtypes:select",
                "com.atlassian.jira.plugin.system.customfieldtypes:multiselectsearcher"),
 }
+
+
+BASE_FIELDS = ("summary", "status", "issuetype", "project", "parent", "labels", "issuelinks")
 
 
 @dataclass(frozen=True)
@@ -122,3 +127,59 @@ class FieldCatalog:
     def clause_map(self) -> dict[str, str]:
         """Return {clause name: id}, the map the `jira` library keeps for JQL field names."""
         return {c: f.id for f in self._by_id.values() for c in f.clause_names}
+
+
+@dataclass(frozen=True)
+class FieldIds:
+    """The field ids behind the names in app.yaml, resolved once against the site's catalog."""
+
+    story_points: str | None = None
+    budget: str | None = None
+    cost: str | None = None
+    start_date: str | None = None
+    due_date: str | None = "duedate"
+    time_spent: str = "timespent"
+    epic_link: str | None = None
+    parent_link: str | None = None
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def resolve(cls, config: AppConfig, catalog: FieldCatalog) -> FieldIds:
+        """Look every configured field name up in the catalog; unknown names stay None."""
+        names = config.fields
+        datacenter = config.jira.flavor == "datacenter"
+        outputs = {metric: catalog.id_for(name) for metric, name in config.outputs.items()}
+        return cls(
+            story_points=catalog.id_for(names.story_points),
+            budget=catalog.id_for(names.budget),
+            cost=catalog.id_for(names.cost),
+            start_date=catalog.id_for(names.start_date),
+            due_date=catalog.id_for(names.due_date) or "duedate",
+            time_spent=catalog.id_for("Time Spent") or "timespent",
+            epic_link=catalog.id_for(config.hierarchy.epic_link_field) if datacenter else None,
+            parent_link=catalog.id_for(config.hierarchy.parent_link_field) if datacenter else None,
+            outputs={m: i for m, i in outputs.items() if i},
+        )
+
+    def _present(self, *ids: str | None) -> list[str]:
+        return [i for i in ids if i]
+
+    def item_fields(self) -> list[str]:
+        """Fields a work item needs."""
+        return list(BASE_FIELDS) + self._present(self.story_points, self.cost, self.time_spent,
+                                                 self.start_date, self.due_date, self.epic_link)
+
+    def project_fields(self) -> list[str]:
+        """Fields a project (epic) needs, its written outputs included."""
+        own = self._present(self.budget, self.cost, self.time_spent, self.start_date, self.due_date,
+                            self.parent_link)
+        return list(BASE_FIELDS) + own + list(self.outputs.values())
+
+    def program_fields(self) -> list[str]:
+        """Fields a program (initiative) needs."""
+        return list(BASE_FIELDS) + self._present(self.budget, self.start_date, self.due_date) + list(
+            self.outputs.values())
+
+    def blocker_fields(self) -> list[str]:
+        """Fields the far end of a dependency needs."""
+        return ["status", "issuetype", "project", "parent", *self._present(self.due_date, self.epic_link)]

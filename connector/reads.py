@@ -11,7 +11,6 @@ from typing import Any
 
 from connector.base import STATE_PROPERTIES, GatewayBase
 from connector.convert import (
-    Change,
     epic_key_of,
     fields_of,
     issue_basics,
@@ -19,13 +18,13 @@ from connector.convert import (
     linked_keys,
     program_key_of,
     to_blocker,
-    to_changes,
     to_program,
     to_project,
     to_work_item,
 )
 from connector.errors import ConnectorError, JiraBadRequest, JiraNotFound
 from connector.hierarchy import Location, batches, check_key, level_of
+from connector.history import Change, to_changes
 from rules.model import Blocker, Program, Project, WorkItem
 
 log = logging.getLogger("pmrollup.connector")

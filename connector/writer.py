@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connector.base import GatewayBase
-from connector.convert import Comment, to_comment
 from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
 from connector.fieldmap import CUSTOM_TYPES, FieldInfo
 from connector.hierarchy import check_key
+from connector.history import Comment, to_comment
 from connector.payload import dig
 from connector.writes import FieldUpdate, check_property_size, plan_update
 

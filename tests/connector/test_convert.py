@@ -7,18 +7,16 @@ from datetime import date
 from typing import Any
 
 from connector.convert import (
-    FieldIds,
     dependency_links,
     issue_basics,
     program_key_of,
     to_blocker,
-    to_changes,
-    to_comment,
     to_program,
     to_project,
     to_work_item,
 )
-from connector.fieldmap import FieldCatalog
+from connector.fieldmap import FieldCatalog, FieldIds
+from connector.history import to_changes, to_comment
 from rules.config import AppConfig, JiraSettings, parse_config
 from rules.model import DONE, IN_PROGRESS, TODO, Link
 from tests.connector.shared import PAYLOADS, captures, load
