@@ -116,9 +116,12 @@ def coerce(definition: FieldDef, value: Any) -> Any:
         return None
     kind = definition.kind
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError(f"expected a number, got {value!r}")
-        number = float(value)
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
         return int(number) if number.is_integer() and definition.id == "timespent" else number
     if kind == "date":
         try:
