@@ -6,7 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from connector.errors import ConnectorError
 from rules.config import AppConfig, ConfigError, config_path, load_config
+from rules.engine import RuleError
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -60,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pmrollup: configuration error: {exc}", file=sys.stderr)
         return 2
+    except RuleError as exc:
+        print(f"pmrollup: rule error: {exc}", file=sys.stderr)
+        return 2
+    except ConnectorError as exc:
+        print(f"pmrollup: Jira: {exc}", file=sys.stderr)
+        return 1
     except CommandError as exc:
         print(f"pmrollup: {exc}", file=sys.stderr)
         return exc.code

@@ -1,0 +1,44 @@
+"""`pmrollup baseline`: take, keep, reset or rebuild an epic's scope baseline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connector.client import JiraGateway
+from rules.baseline import Change, baseline_as_of, baseline_to_property, parse_baseline, take_baseline
+from rules.config import AppConfig
+from webhooks.cli import CommandError
+from webhooks.recompute import BASELINE_KEY
+
+
+def set_baseline(config: AppConfig, gateway: JiraGateway, key: str, reset: bool,
+                 as_of: str | None) -> str:
+    """Store the epic's baseline unless one exists (then say so); return what was done."""
+    where = gateway.locate(key)
+    if where.level != "project":
+        raise CommandError(f"{key} is a {where.issue_type}; a baseline belongs to an epic")
+    existing, _ = parse_baseline(gateway.get_property(key, BASELINE_KEY))
+    if existing is not None and not reset:
+        return (f"{key} already has a baseline from {existing.date}: {existing.points:g} points, "
+                f"{existing.items} items. Left as it is; use --reset to replace it.")
+    items = gateway.work_items([key])
+    if as_of:
+        try:
+            when = date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise CommandError(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD") from exc
+        keys = sorted({i.key for i in items})
+        # Rules read changelog values in their display form: the key for a parent, the text of a number.
+        histories = {k: [Change(key=c.key, when=c.at, field=c.field,
+                                from_value=c.from_string or c.from_value,
+                                to_value=c.to_string or c.to_value) for c in changes]
+                     for k, changes in gateway.changelog(keys).items()}
+        baseline = baseline_as_of(key, items, histories, when, config.jira.flavor,
+                                  points_field=config.fields.story_points)
+    else:
+        baseline = take_baseline(items, config.today())
+    gateway.set_property(key, BASELINE_KEY, baseline_to_property(baseline))
+    verb = "Replaced" if existing is not None else "Took"
+    note = " (too many items to keep their keys: counts only)" if baseline.truncated else ""
+    return (f"{verb} the baseline of {key} as of {baseline.date}: {baseline.points:g} points, "
+            f"{baseline.items} items{note}.")

@@ -1,0 +1,300 @@
+"""Recompute projects and programs: read from Jira, roll up, judge, and write back what changed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from rules.baseline import (
+    Baseline,
+    baseline_to_property,
+    parse_baseline,
+    should_take_baseline,
+    take_baseline,
+)
+from rules.config import AppConfig
+from rules.engine import Finding, RuleSet, evaluate, health_of
+from rules.metrics import project_metrics
+from rules.model import Blocker, Program, Project, WorkItem
+from rules.plan import STATE_KEY, WritePlan, plan_writes, read_state
+from rules.program import Snapshot, program_metrics
+
+BASELINE_KEY = "pmrollup.baseline"
+STATUS_MARKER = "[pmrollup:status:"
+
+log = logging.getLogger("pmrollup.recompute")
+
+
+class Gateway(Protocol):
+    """The Jira calls a recompute makes (connector.JiraGateway provides them)."""
+
+    def program_with_projects(self, key: str, reconcile: Sequence[str | int] = ()
+                              ) -> tuple[Program, list[Project]]: ...
+    def projects(self, keys: Sequence[str], reconcile: Sequence[str | int] = ()) -> list[Project]: ...
+    def work_items(self, project_keys: Sequence[str], reconcile: Sequence[str | int] = ()
+                   ) -> list[WorkItem]: ...
+    def blockers(self, keys: Sequence[str]) -> dict[str, Blocker]: ...
+    def write_fields(self, key: str, values: Mapping[str, object], current: Mapping[str, object],
+                     labels_add: Sequence[str] = (), labels_remove: Sequence[str] = (),
+                     current_labels: Sequence[str] | None = None) -> dict[str, tuple[object, object]]: ...
+    def add_comment(self, key: str, body: str, marker: str) -> Any: ...
+    def edit_comment(self, key: str, comment_id: str, body: str) -> None: ...
+    def set_property(self, key: str, name: str, value: object) -> None: ...
+
+
+@dataclass(frozen=True)
+class Write:
+    """One change pmrollup made to Jira, for the audit log."""
+
+    issue_key: str
+    field: str
+    old: object
+    new: object
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    """What one project or program evaluated to, and what was (or would be) written."""
+
+    key: str
+    level: str
+    summary: str
+    metrics: Mapping[str, Any]
+    findings: tuple[Finding, ...]
+    plan: WritePlan
+    fields_written: int = 0
+    comments_posted: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of `pmrollup evaluate --json` for one issue."""
+        return {
+            "key": self.key,
+            "level": self.level,
+            "metrics": {k: _json_value(v) for k, v in self.metrics.items()},
+            "findings": [{"rule": f.rule, "severity": f.severity, "message": f.message,
+                          "details": _json_value(f.details)} for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A program (with its projects) or a lone project, evaluated."""
+
+    top: IssueResult
+    projects: tuple[IssueResult, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def results(self) -> tuple[IssueResult, ...]:
+        return (*self.projects, self.top) if self.top.level == "program" else (self.top,)
+
+    def findings_by_severity(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for result in self.results:
+            for finding in result.findings:
+                counts[finding.severity] += 1
+        return dict(counts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the documented `--json` shape."""
+        return {
+            **self.top.as_dict(),
+            "projects": [p.as_dict() for p in self.projects],
+            "writes": [r.plan.as_dict() for r in self.results if not r.plan.is_empty],
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(v) for v in value]
+    return value
+
+
+@dataclass
+class Recomputer:
+    """Evaluate targets end to end with one gateway, one rule set and one notion of today."""
+
+    config: AppConfig
+    gateway: Gateway
+    rules: RuleSet
+    audit: Callable[[Sequence[Write]], None] | None = None
+    today: Callable[[], date] | None = None
+    clock: Callable[[], float] = time.time
+    problems: list[str] = field(default_factory=list)
+
+    def _today(self) -> date:
+        return self.today() if self.today else self.config.today()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def program(self, key: str, changed: Collection[str] | None = None,
+                reconcile: Sequence[str | int] = (), dry_run: bool = False) -> Evaluation:
+        """Recompute an initiative: `changed` epics from their items (None: every epic), the rest
+        from the snapshots their `pmrollup.state` holds."""
+        program, projects = self.gateway.program_with_projects(key, reconcile)
+        refresh = [p for p in projects
+                   if changed is None or p.key in changed or _snapshot_of(p) is None]
+        results = self._projects(refresh, has_program=True, reconcile=reconcile, dry_run=dry_run)
+        snapshots: dict[str, Snapshot] = {}
+        fresh = {r.key: r for r in results}
+        for project in projects:
+            if project.key in fresh:
+                snapshots[project.key] = Snapshot.from_dict(fresh[project.key].plan.state["snapshot"])
+            else:
+                stored = _snapshot_of(project)
+                if stored is not None:
+                    snapshots[project.key] = stored
+        owners = {p.key: program.key for p in projects}
+        metrics = program_metrics(program, snapshots, self._today(), owners)
+        findings = self._judge("program", program.key, program.jira_project, metrics.values,
+                               metrics.details())
+        metrics = metrics.with_health(health_of(findings))
+        top = self._finish(program, "program", metrics.values, findings, None, None, dry_run)
+        return Evaluation(top=top, projects=tuple(sorted(results, key=lambda r: r.key)),
+                          problems=tuple(self.problems))
+
+    def project(self, key: str, reconcile: Sequence[str | int] = (), dry_run: bool = False,
+                has_program: bool = False) -> Evaluation:
+        """Recompute one epic from its items."""
+        projects = self.gateway.projects([key], reconcile)
+        if not projects:
+            from connector.errors import JiraNotFound
+
+            raise JiraNotFound(f"not found in Jira: project {key}", 404)
+        has = has_program or projects[0].program_key is not None
+        [result] = self._projects(projects, has_program=has, reconcile=reconcile, dry_run=dry_run)
+        return Evaluation(top=result, problems=tuple(self.problems))
+
+    def _projects(self, projects: Sequence[Project], has_program: bool,
+                  reconcile: Sequence[str | int], dry_run: bool) -> list[IssueResult]:
+        if not projects:
+            return []
+        items = self.gateway.work_items([p.key for p in projects], reconcile)
+        by_epic: dict[str, list[WorkItem]] = defaultdict(list)
+        for item in items:
+            if item.epic_key:
+                by_epic[item.epic_key].append(item)
+        blockers = self._blockers(projects, by_epic)
+        today = self._today()
+        results = []
+        for project in projects:
+            children = by_epic.get(project.key, [])
+            baseline, reason = parse_baseline(project.properties.get(BASELINE_KEY))
+            if reason and project.properties.get(BASELINE_KEY) is not None:
+                self._problem(f"{project.key}: stored baseline ignored: {reason}")
+            new_baseline: Baseline | None = None
+            if should_take_baseline(project, baseline):
+                baseline = new_baseline = take_baseline(children, today)
+            metrics = project_metrics(project, children, blockers, baseline, today,
+                                      hourly_rate=self.config.hourly_rate,
+                                      has_program=has_program or project.program_key is not None,
+                                      link_types=self.config.dependency_link_types)
+            findings = self._judge("project", project.key, project.jira_project, metrics.values,
+                                   metrics.details())
+            metrics = metrics.with_health(health_of(findings))
+            results.append(self._finish(project, "project", metrics.values, findings,
+                                        metrics.snapshot(), new_baseline, dry_run))
+        return results
+
+    def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]]
+                  ) -> dict[str, Blocker]:
+        wanted: set[str] = set()
+        for project in projects:
+            members = {project.key} | {i.key for i in by_epic.get(project.key, [])}
+            links = [*project.links, *(link for i in by_epic.get(project.key, []) for link in i.links)]
+            wanted |= {link.blocker_key for link in links
+                       if link.dependent_key in members and link.blocker_key not in members}
+        return self.gateway.blockers(sorted(wanted)) if wanted else {}
+
+    def _judge(self, level: str, key: str, jira_project: str, values: Mapping[str, Any],
+               details: Mapping[str, Any]) -> list[Finding]:
+        problems: list[str] = []
+        findings = evaluate(self.rules, level, key, jira_project, values, self._today(), details,
+                            problems)
+        for problem in problems:
+            self._problem(problem)
+        return findings
+
+    def _problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+            log.warning(text)
+
+    def _finish(self, issue: Project | Program, level: str, values: Mapping[str, Any],
+                findings: Sequence[Finding], snapshot: Mapping[str, Any] | None,
+                new_baseline: Baseline | None, dry_run: bool) -> IssueResult:
+        previous = read_state(issue.properties.get(STATE_KEY))
+        plan = plan_writes(
+            issue.key, level, values, findings,
+            previous_state=previous, current_outputs=issue.outputs, outputs=self.config.outputs,
+            labels=issue.labels, comments=self.config.comments, now=self._now(), snapshot=snapshot,
+            status_comment_id=(previous or {}).get("status_comment_id"),
+        )
+        result = IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
+                             findings=tuple(findings), plan=plan)
+        if dry_run:
+            return result
+        fields, comments = self._apply(issue, plan, findings, new_baseline)
+        return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
+                           findings=tuple(findings), plan=plan, fields_written=fields,
+                           comments_posted=comments)
+
+    def _apply(self, issue: Project | Program, plan: WritePlan, findings: Sequence[Finding],
+               new_baseline: Baseline | None) -> tuple[int, int]:
+        """Write the plan: fields and labels in one PUT, comments, then the state property."""
+        rule_of = _rule_for_labels(findings)
+        written = self.gateway.write_fields(issue.key, plan.fields, issue.outputs, plan.labels_add,
+                                            plan.labels_remove, current_labels=issue.labels)
+        self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new)
+                    for m, (old, new) in written.items())
+        self._audit([Write(issue.key, "labels", None, label, rule_of.get(label))
+                     for label in plan.labels_add]
+                    + [Write(issue.key, "labels", label, None, rule_of.get(label))
+                       for label in plan.labels_remove])
+        state = dict(plan.state)
+        posted = 0
+        for action in plan.comments:
+            if action.kind == "edit" and action.comment_id:
+                self.gateway.edit_comment(issue.key, action.comment_id, action.body)
+                self._audit([Write(issue.key, "comment", action.comment_id, action.marker)])
+                posted += 1
+                continue
+            comment = self.gateway.add_comment(issue.key, action.body, action.marker)
+            if comment is not None:
+                posted += 1
+                self._audit([Write(issue.key, "comment", None, action.marker)])
+                if action.marker.startswith(STATUS_MARKER):
+                    state["status_comment_id"] = str(comment.id)
+        if plan.state_changed or state != plan.state:
+            self.gateway.set_property(issue.key, STATE_KEY, state)
+        if new_baseline is not None:
+            self.gateway.set_property(issue.key, BASELINE_KEY, baseline_to_property(new_baseline))
+            self._audit([Write(issue.key, BASELINE_KEY, None,
+                               f"{new_baseline.points:g} points, {new_baseline.items} items")])
+        return len(written), posted
+
+    def _audit(self, writes: Iterable[Write]) -> None:
+        batch = list(writes)
+        if batch and self.audit is not None:
+            self.audit(batch)
+
+
+def _snapshot_of(project: Project) -> Snapshot | None:
+    state = read_state(project.properties.get(STATE_KEY))
+    snap = (state or {}).get("snapshot")
+    return Snapshot.from_dict(snap) if isinstance(snap, Mapping) else None
+
+
+def _rule_for_labels(findings: Sequence[Finding]) -> dict[str, str]:
+    return {label: f.rule for f in findings for label in f.labels}
