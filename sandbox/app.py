@@ -18,9 +18,10 @@ from sandbox.deliveries import Deliveries
 from sandbox.events import Announcer
 from sandbox.faults import FaultInjector
 from sandbox.jql import JqlError
+from sandbox.model import User
 from sandbox.search import Searcher
 from sandbox.seed import build_store, read_seed
-from sandbox.store import Store, StoreError, User
+from sandbox.store import Store, StoreError
 
 ANONYMOUS_PATHS = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo", "/rest/api/latest/serverInfo")
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
@@ -64,9 +65,9 @@ def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> F
     app.json.sort_keys = False  # type: ignore[attr-defined]
     announcer = Announcer(store, deliveries)
     app.extensions["sandbox"] = Site(store, Searcher(store), deliveries, announcer, injector)
-    from sandbox import views_issue, views_meta, views_sandbox, views_search
+    from sandbox import views_comments, views_issue, views_links, views_meta, views_sandbox, views_search
 
-    for module in (views_meta, views_issue, views_search, views_sandbox):
+    for module in (views_meta, views_issue, views_comments, views_links, views_search, views_sandbox):
         app.register_blueprint(module.blueprint)
     app.before_request(_before)
     app.after_request(_after)

@@ -6,8 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.fields import from_rest, to_string
+from sandbox.model import ChangeItem, Comment, History, Issue, Link, level_of, now_utc
 from sandbox.seed import KEY_PATTERN, parent_change
-from sandbox.store import ChangeItem, Comment, History, Issue, Link, Store, StoreError, level_of, now_utc
+from sandbox.store import Store, StoreError
 
 # (event name, issue the event is about or None, payload builder taking the site's base URL)
 Emit = Callable[[str, Issue | None, Callable[[str], dict[str, Any]]], None]

@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 from sandbox.deliveries import Deliveries
+from sandbox.model import ChangeItem, Comment, History, Issue, Link
 from sandbox.render import View, brief_json, comment_json, issue_json, status_json, user_json, wanted_fields
 from sandbox.search import jql_record, parse_checked
-from sandbox.store import ChangeItem, Comment, History, Issue, Link, Store
+from sandbox.store import Store
 
 ISSUE_EVENT_TYPES = {"jira:issue_created": "issue_created", "jira:issue_updated": "issue_updated",
                      "jira:issue_deleted": "issue_deleted"}

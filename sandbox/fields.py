@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.store import FieldDef, Store, StoreError, as_date
+from sandbox.model import FieldDef, as_date
+from sandbox.store import Store, StoreError
 
 PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes"
 # kind -> (schema type, schema items, custom type key), as Jira Cloud's GET /field shows them.

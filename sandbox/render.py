@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.fields import schema_of, to_rest
-from sandbox.store import CATEGORIES, Comment, History, Issue, Link, LinkType, Store, User, level_of
+from sandbox.model import CATEGORIES, Comment, History, Issue, Link, LinkType, User, level_of
+from sandbox.store import Store
 
 NAVIGABLE_ONLY = ("comment",)  # left out of *navigable, which search defaults used to return
 

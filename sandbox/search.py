@@ -9,8 +9,9 @@ from typing import Any
 
 from sandbox.fields import clause_names
 from sandbox.jql import JqlError, Query, parse_jql
+from sandbox.model import Issue, level_of
 from sandbox.render import parent_field_ids
-from sandbox.store import Issue, Store, StoreError, level_of
+from sandbox.store import Store, StoreError
 
 BUILTIN_CLAUSES = frozenset({"key", "id", "project", "issuetype", "status", "statuscategory", "duedate",
                              "created", "updated", "labels", "summary", "parent"})

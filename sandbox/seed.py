@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from sandbox.fields import SEED_KINDS, add_system_fields, coerce, infer_kind, to_string
-from sandbox.store import CATEGORIES, ChangeItem, History, Issue, Store, User, level_of
+from sandbox.model import CATEGORIES, ChangeItem, History, Issue, User, level_of
+from sandbox.store import Store
 
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 DEFAULT_USERS = ({"email": "admin@example.com", "token": "token", "admin": True, "name": "Site Admin"},)

@@ -8,19 +8,17 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.app import actor, error, site
-from sandbox.changes import add_comment, make_link, update_issue
+from sandbox.changes import update_issue
 from sandbox.fields import EDITABLE_SYSTEM, from_rest, schema_of
+from sandbox.model import FieldDef, Issue, level_of
 from sandbox.render import (
     View,
-    comment_json,
-    comments_page,
     issue_json,
-    link_json,
     parent_field_ids,
     plain,
     wanted_fields,
 )
-from sandbox.store import FieldDef, Issue, Store, StoreError, level_of, now_utc
+from sandbox.store import Store, StoreError
 from sandbox.views_meta import API, view
 
 blueprint = Blueprint("issue", __name__)
@@ -153,57 +151,6 @@ def _value(store: Store, definition: FieldDef, raw: Any, version: str) -> Any:
     return from_rest(store, definition, raw)
 
 
-@blueprint.get(f"{API}/issue/<key>/comment")
-def list_comments(version: str, key: str) -> Response:
-    store = site().store
-    with store.lock:
-        page = comments_page(store, view(version), store.get(key))
-        page.pop("self")
-        return jsonify(page)
-
-
-@blueprint.post(f"{API}/issue/<key>/comment")
-def post_comment(version: str, key: str) -> Response:
-    here = site()
-    body = request.get_json(silent=True, force=True) or {}
-    if not body.get("body"):
-        return error(400, [], {"comment": "Comment body can not be empty!"})
-    with here.store.lock:
-        issue = here.store.get(key)
-        comment = add_comment(here.store, issue, plain(body["body"]), actor().email)
-        here.announcer.comment_event("comment_created", issue, comment)
-        return created(comment_json(here.store, view(version), issue, comment))
-
-
-@blueprint.get(f"{API}/issue/<key>/comment/<int:comment_id>")
-def get_comment(version: str, key: str, comment_id: int) -> Response:
-    store = site().store
-    with store.lock:
-        issue = store.get(key)
-        return jsonify(comment_json(store, view(version), issue, _comment(issue, comment_id)))
-
-
-@blueprint.put(f"{API}/issue/<key>/comment/<int:comment_id>")
-def edit_comment(version: str, key: str, comment_id: int) -> Response:
-    here = site()
-    body = request.get_json(silent=True, force=True) or {}
-    if not body.get("body"):
-        return error(400, [], {"comment": "Comment body can not be empty!"})
-    with here.store.lock:
-        issue = here.store.get(key)
-        comment = _comment(issue, comment_id)
-        comment.body, comment.updated, comment.update_author = plain(body["body"]), now_utc(), actor().email
-        here.announcer.comment_event("comment_updated", issue, comment)
-        return jsonify(comment_json(here.store, view(version), issue, comment))
-
-
-def _comment(issue: Issue, comment_id: int) -> Any:
-    for comment in issue.comments:
-        if comment.id == comment_id:
-            return comment
-    raise StoreError(f"Can not find a comment for the id: {comment_id}.", 404)
-
-
 @blueprint.get(f"{API}/issue/<key>/properties")
 def list_properties(version: str, key: str) -> Response:
     store = site().store
@@ -250,39 +197,4 @@ def delete_property(version: str, key: str, name: str) -> Response:
         if issue.properties.pop(name, None) is None:
             return error(404, [f"The property with key '{name}' does not exist."])
         store.version += 1
-    return Response(status=204)
-
-
-@blueprint.post(f"{API}/issueLink")
-def create_link(version: str) -> Response:
-    here = site()
-    body = request.get_json(silent=True, force=True) or {}
-    kind = body.get("type") or {}
-    ends = [body.get(end) or {} for end in ("inwardIssue", "outwardIssue")]
-    if not kind or not all(ends):
-        return error(400, [], {"issueLinkType": "Link type and both issues are required."})
-    with here.store.lock:
-        # Jira reads {"inwardIssue": A, "outwardIssue": B} as "A <outward> B", e.g. A blocks B.
-        source, destination = (str(end.get("key") or end.get("id")) for end in ends)
-        link = make_link(here.store, str(kind.get("name") or kind.get("id")), source, destination)
-        here.announcer.link_event("issuelink_created", link)
-        return created(None, view(version).api(f"issueLink/{link.id}"))
-
-
-@blueprint.get(f"{API}/issueLink/<int:link_id>")
-def get_link(version: str, link_id: int) -> Response:
-    store = site().store
-    with store.lock:
-        link = store.links.get(link_id)
-        if link is None:
-            return error(404, [f"No issue link with id '{link_id}' exists."])
-        return jsonify(link_json(store, view(version), link))
-
-
-@blueprint.delete(f"{API}/issueLink/<int:link_id>")
-def delete_link(version: str, link_id: int) -> Response:
-    here = site()
-    with here.store.lock:
-        link = here.store.unlink(link_id)
-        here.announcer.link_event("issuelink_deleted", link)
     return Response(status=204)

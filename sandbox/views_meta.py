@@ -9,9 +9,10 @@ from flask import Blueprint, Response, jsonify, request
 from sandbox.app import actor, error, site
 from sandbox.deliveries import Webhook
 from sandbox.fields import KIND_OF_CUSTOM_TYPE, field_json
+from sandbox.model import now_utc
 from sandbox.render import View, link_type_json, stamp, user_json
 from sandbox.search import parse_checked
-from sandbox.store import StoreError, now_utc
+from sandbox.store import StoreError
 
 blueprint = Blueprint("meta", __name__)
 API = '/rest/api/<any("2", "3", "latest"):version>'

@@ -9,8 +9,9 @@ from flask import Blueprint, Response, jsonify, request
 from sandbox.app import actor, site
 from sandbox.changes import check_parent, create_issue, plain_changes, update_issue
 from sandbox.faults import parse_faults
+from sandbox.model import ChangeItem
 from sandbox.render import View, issue_json, wanted_fields
-from sandbox.store import ChangeItem, StoreError
+from sandbox.store import StoreError
 
 blueprint = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 

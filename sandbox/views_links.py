@@ -1,0 +1,48 @@
+"""Issue link endpoints: create, read and delete links between two issues."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from sandbox.app import error, site
+from sandbox.changes import make_link
+from sandbox.render import link_json
+from sandbox.views_issue import created
+from sandbox.views_meta import API, view
+
+blueprint = Blueprint("links", __name__)
+
+
+@blueprint.post(f"{API}/issueLink")
+def create_link(version: str) -> Response:
+    here = site()
+    body = request.get_json(silent=True, force=True) or {}
+    kind = body.get("type") or {}
+    ends = [body.get(end) or {} for end in ("inwardIssue", "outwardIssue")]
+    if not kind or not all(ends):
+        return error(400, [], {"issueLinkType": "Link type and both issues are required."})
+    with here.store.lock:
+        # Jira reads {"inwardIssue": A, "outwardIssue": B} as "A <outward> B", e.g. A blocks B.
+        source, destination = (str(end.get("key") or end.get("id")) for end in ends)
+        link = make_link(here.store, str(kind.get("name") or kind.get("id")), source, destination)
+        here.announcer.link_event("issuelink_created", link)
+        return created(None, view(version).api(f"issueLink/{link.id}"))
+
+
+@blueprint.get(f"{API}/issueLink/<int:link_id>")
+def get_link(version: str, link_id: int) -> Response:
+    store = site().store
+    with store.lock:
+        link = store.links.get(link_id)
+        if link is None:
+            return error(404, [f"No issue link with id '{link_id}' exists."])
+        return jsonify(link_json(store, view(version), link))
+
+
+@blueprint.delete(f"{API}/issueLink/<int:link_id>")
+def delete_link(version: str, link_id: int) -> Response:
+    here = site()
+    with here.store.lock:
+        link = here.store.unlink(link_id)
+        here.announcer.link_event("issuelink_deleted", link)
+    return Response(status=204)
