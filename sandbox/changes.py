@@ -21,7 +21,7 @@ def change_item(store: Store, fid: str, old: Any, new: Any) -> ChangeItem:
         was, now = (store.status(v) if v else None for v in (old, new))
         return ChangeItem("status", "jira", "status", was.id if was else None, was.name if was else None,
                           now.id if now else None, now.name if now else None)
-    if fid in ("summary", "issuetype"):
+    if fid in ("summary", "issuetype", "description"):
         ids = [store.type_id(v) if fid == "issuetype" and v else None for v in (old, new)]
         return ChangeItem(fid, "jira", fid, ids[0], old, ids[1], new)
     definition = store.fields[fid]
@@ -34,7 +34,7 @@ def change_item(store: Store, fid: str, old: Any, new: Any) -> ChangeItem:
 
 
 def update_issue(store: Store, issue: Issue, changes: Mapping[str, Any], actor: str) -> History | None:
-    """Set fields (ids, plus "status", "summary", "issuetype", "parent") and log what changed."""
+    """Set fields (ids, plus "status", "summary", "description", "issuetype", "parent"); log the change."""
     items: list[ChangeItem] = []
     for fid, new in changes.items():
         old = current(issue, fid)
@@ -54,6 +54,8 @@ def update_issue(store: Store, issue: Issue, changes: Mapping[str, Any], actor: 
             issue.status = store.status(new).name
         elif fid == "summary":
             issue.summary = new
+        elif fid == "description":
+            issue.description = new
         elif fid == "issuetype":
             issue.type = new
         elif new is None or new == []:
@@ -69,7 +71,7 @@ def update_issue(store: Store, issue: Issue, changes: Mapping[str, Any], actor: 
 def current(issue: Issue, fid: str) -> Any:
     """Return the stored value of a field id or pseudo-field."""
     pseudo = {"parent": issue.parent, "status": issue.status, "summary": issue.summary,
-              "issuetype": issue.type}
+              "issuetype": issue.type, "description": issue.description}
     return pseudo[fid] if fid in pseudo else issue.values.get(fid)
 
 
