@@ -1,18 +1,14 @@
-"""Apply changes to issues, record their changelog and announce them as webhook events."""
+"""Apply changes to issues (edits, creation, comments, links) and record their changelog entries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sandbox.fields import from_rest, to_string
 from sandbox.model import ChangeItem, Comment, History, Issue, Link, level_of, now_utc
 from sandbox.seed import KEY_PATTERN, parent_change
 from sandbox.store import Store, StoreError
-
-# (event name, issue the event is about or None, payload builder taking the site's base URL)
-Emit = Callable[[str, Issue | None, Callable[[str], dict[str, Any]]], None]
-UNSET: Any = object()
 
 
 def change_item(store: Store, fid: str, old: Any, new: Any) -> ChangeItem:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from sandbox.deliveries import Deliveries
+from sandbox.jql import JqlError
 from sandbox.model import ChangeItem, Comment, History, Issue, Link
 from sandbox.render import View, brief_json, comment_json, issue_json, status_json, user_json, wanted_fields
 from sandbox.search import jql_record, parse_checked
@@ -32,7 +33,7 @@ class Announcer:
                 try:
                     if not parse_checked(self.store, hook.jql, False).matches(record):
                         continue
-                except Exception:  # noqa: BLE001  (a filter that no longer parses matches nothing)
+                except JqlError:  # a filter that no longer parses (a field was removed) matches nothing
                     continue
             self.deliveries.enqueue(hook, payload)
 

@@ -11,7 +11,7 @@ from sandbox.fields import schema_of, to_rest
 from sandbox.model import CATEGORIES, Comment, History, Issue, Link, LinkType, User, level_of
 from sandbox.store import Store
 
-NAVIGABLE_ONLY = ("comment",)  # left out of *navigable, which search defaults used to return
+NOT_NAVIGABLE = ("comment",)  # left out of *navigable, the old search's default field set
 
 
 @dataclass(frozen=True)
@@ -187,12 +187,12 @@ def wanted_fields(store: Store, tokens: Iterable[str], default: str) -> list[str
     excluded = {p[1:] for p in parts if p.startswith("-")}
     for part in parts:
         if part in ("*all", "*navigable"):
-            chosen += [f for f in all_field_ids(store) if part == "*all" or f not in NAVIGABLE_ONLY]
+            chosen += [f for f in all_field_ids(store) if part == "*all" or f not in NOT_NAVIGABLE]
         elif not part.startswith("-") and part != "id":
             definition = store.field_named(part)
             chosen.append(definition.id if definition else part)
     if any(p.startswith("-") for p in parts) and not any(p.startswith("*") for p in parts):
-        chosen = [f for f in all_field_ids(store) if f not in NAVIGABLE_ONLY] + chosen
+        chosen = [f for f in all_field_ids(store) if f not in NOT_NAVIGABLE] + chosen
     return [f for f in dict.fromkeys(chosen) if f not in excluded]
 
 

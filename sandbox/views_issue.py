@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.app import actor, error, site
-from sandbox.changes import update_issue
+from sandbox.changes import check_parent, update_issue
 from sandbox.fields import EDITABLE_SYSTEM, from_rest, schema_of
-from sandbox.model import FieldDef, Issue, level_of
+from sandbox.model import FieldDef, Issue
 from sandbox.render import (
     View,
     issue_json,
@@ -93,10 +93,7 @@ def edit_issue(version: str, key: str) -> Response:
     with store.lock:
         issue = store.get(key)
         changes = requested_changes(store, issue, body, version)
-        if "parent" in changes and changes["parent"]:
-            parent = store.issues[changes["parent"]]
-            if level_of(parent.type) <= level_of(issue.type):
-                return error(400, [], {"parent": f"Issue '{parent.key}' cannot be a parent of this issue."})
+        check_parent(store, issue.type, changes.get("parent"))
         history = update_issue(store, issue, changes, actor().email)
         if history is not None:
             here.announcer.issue_event("jira:issue_updated", issue, actor().email, history)

@@ -265,3 +265,17 @@ def test_payload_keys_match_real_captures_for_every_event_type(
     assert len(checked) == len(ALL_EVENTS)
     problems = {event: mismatches(ours[event], captures[event]) for event in checked}
     assert {event: p for event, p in problems.items() if p} == {}
+
+
+@pytest.mark.parametrize("flavor, field", [("cloud", "IssueParentAssociation"), ("datacenter", "Epic Link")])
+def test_moving_a_story_to_another_epic_is_logged_as_the_flavor_does(
+    sandbox_factory: SandboxFactory, receiver: Receiver, flavor: str, field: str
+) -> None:
+    sandbox = sandbox_factory(flavor=flavor)
+    register(sandbox, receiver.url, events=["jira:issue_updated"])
+    sandbox.edit("PAY-5", {"parent": "WEB-1"})
+    sandbox.wait_deliveries_idle(10)
+    [item] = receiver.payloads()[0]["changelog"]["items"]
+    ids = {key: sandbox.issue_json(key)["id"] for key in ("PAY-2", "WEB-1")}
+    assert (item["field"], item["from"], item["fromString"], item["to"], item["toString"]) == (
+        field, ids["PAY-2"], "PAY-2", ids["WEB-1"], "WEB-1")
