@@ -201,6 +201,7 @@ def to_work_item(raw: Mapping[str, Any], ids: FieldIds, config: AppConfig,
         time_spent_seconds=_seconds(fields, ids.time_spent),
         start_date=_day(fields, ids.start_date),
         due_date=_day(fields, ids.due_date),
+        created=day(fields.get("created")),
         links=dependency_links(raw, config.dependency_link_types),
     )
 

@@ -166,7 +166,7 @@ class FieldIds:
 
     def item_fields(self) -> list[str]:
         """Fields a work item needs."""
-        return list(BASE_FIELDS) + self._present(self.story_points, self.cost, self.time_spent,
+        return list(BASE_FIELDS) + ["created"] + self._present(self.story_points, self.cost, self.time_spent,
                                                  self.start_date, self.due_date, self.epic_link)
 
     def project_fields(self) -> list[str]:

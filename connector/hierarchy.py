@@ -131,6 +131,13 @@ class Jql:
         field = quote(self.config.hierarchy.epic_link_field) if self.datacenter else "parent"
         return f"{field} in {key_list(project_keys)}{self._order()}"
 
+    def items_updated_since(self, jira_projects: Sequence[str], since: str) -> str:
+        """Stories, tasks and bugs of the Jira projects changed on or after `since` (YYYY-MM-DD)."""
+        skip = [*self.config.hierarchy.project_types, *self.config.hierarchy.program_types]
+        projects = ", ".join(quote(p) for p in jira_projects)
+        return (f"project in ({projects}) AND issuetype not in ({', '.join(quote(n) for n in skip)})"
+                f" AND updated >= {quote(since)}{self._order()}")
+
     def subtasks_of(self, item_keys: Sequence[str]) -> str:
         """Sub-tasks under the items (their `parent` on both flavors)."""
         return f"parent in {key_list(item_keys)}{self._order()}"

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from connector.base import STATE_PROPERTIES, GatewayBase
@@ -151,6 +152,13 @@ class HierarchyReads(GatewayBase):
                     parent = key_of(fields_of(raw).get("parent"))
                     items.append(to_work_item(raw, ids, self.config, epic_key=epic_of.get(parent or "")))
         return items
+
+    def items_updated_since(self, jira_projects: Sequence[str], since: date) -> list[WorkItem]:
+        """Return the work items of the Jira projects updated on or after a date, all pages."""
+        ids = self.field_ids()
+        raws = self._search(self.jql.items_updated_since(jira_projects, since.isoformat()),
+                            ids.item_fields())
+        return [to_work_item(r, ids, self.config) for r in raws]
 
     def blockers(self, keys: Sequence[str]) -> dict[str, Blocker]:
         """Return the far ends of dependencies in one search; keys Jira no longer has are dropped."""

@@ -134,24 +134,28 @@ def _points(text: str | None) -> float:
 
 def baseline_as_of(epic_key: str, items_now: Sequence[WorkItem],
                    histories: Mapping[str, Sequence[Change]], as_of: date, flavor: str,
-                   *, points_field: str = "Story Points") -> Baseline:
+                   *, points_field: str = "Story Points",
+                   elsewhere: Sequence[WorkItem] = ()) -> Baseline:
     """Rebuild the baseline as the epic stood at the end of `as_of`, from the issues' changelogs.
 
     `histories` holds the changelog of every current child and of any former child; values are
-    the display strings (issue keys for parent/Epic Link, numbers for points). Items created
-    after `as_of` are left out.
+    the display strings (issue keys for parent/Epic Link, numbers for points). `elsewhere` holds
+    items now under other epics (say, the program's), whose changelogs may show they were children
+    then. Items created after `as_of` are left out.
     """
     membership = MEMBERSHIP_FIELDS.get(flavor, MEMBERSHIP_FIELDS["cloud"])
     points_names = tuple({points_field.strip().lower(), *POINTS_FIELDS})
     now = {item.key: item for item in items_now}
+    others = {item.key: item for item in elsewhere if item.key not in now}
     total = 0.0
     keys: list[str] = []
     for key in sorted(set(now) | set(histories)):
-        item = now.get(key)
+        item = now.get(key) or others.get(key)
         if item is not None and item.created is not None and item.created > as_of:
             continue
         changes = histories.get(key, ())
-        parent, known = _value_on(changes, membership, as_of, epic_key if item else None, item is not None)
+        parent_now = epic_key if key in now else (item.epic_key if item is not None else None)
+        parent, known = _value_on(changes, membership, as_of, parent_now, item is not None)
         if not known or parent != epic_key:
             continue
         current_points = None if item is None or item.points is None else repr(item.points)

@@ -80,6 +80,8 @@ def build_store(seed: Mapping[str, Any], flavor: str) -> Store:
         issue = store.issues[str(raw["key"])]
         for n, entry in enumerate(raw.get("history") or []):
             issue.histories.append(_history(store, issue, entry, n))
+        # As in Jira, an issue's `updated` is the time of its latest change.
+        issue.updated = max([issue.updated, *(h.created for h in issue.histories)])
     for n, raw in enumerate(_list(seed, "links")):
         for end in ("from", "to"):
             if str(raw.get(end)) not in store.issues:

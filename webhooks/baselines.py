@@ -27,14 +27,19 @@ def set_baseline(config: AppConfig, gateway: JiraGateway, key: str, reset: bool,
             when = date.fromisoformat(as_of)
         except ValueError as exc:
             raise CommandError(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD") from exc
-        keys = sorted({i.key for i in items})
+        # A story since moved out of the epic shows the move in its own changelog only, and Jira's
+        # JQL cannot search parent history; a move is an update, so the epic's Jira project's items
+        # updated since that date are the candidates.
+        elsewhere = [i for i in gateway.items_updated_since([where.jira_project], when)
+                     if i.epic_key != key]
+        keys = sorted({i.key for i in [*items, *elsewhere]})
         # Rules read changelog values in their display form: the key for a parent, the text of a number.
         histories = {k: [Change(key=c.key, when=c.at, field=c.field,
                                 from_value=c.from_string or c.from_value,
                                 to_value=c.to_string or c.to_value) for c in changes]
                      for k, changes in gateway.changelog(keys).items()}
         baseline = baseline_as_of(key, items, histories, when, config.jira.flavor,
-                                  points_field=config.fields.story_points)
+                                  points_field=config.fields.story_points, elsewhere=elsewhere)
     else:
         baseline = take_baseline(items, config.today())
     gateway.set_property(key, BASELINE_KEY, baseline_to_property(baseline))

@@ -1,0 +1,79 @@
+"""Run `pmrollup` commands in-process against a sandbox Jira, as an admin would from a shell."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.server import RunningSandbox
+from webhooks.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
+DEMO_TODAY = "2026-03-16"
+
+DEMO_APP_YAML = """\
+jira: {flavor: FLAVOR}
+outputs:
+  progress_pct: Progress %
+  scope_growth_pct: Scope growth %
+  budget_used_pct: Budget used %
+  dependencies_overdue: Overdue dependencies
+  health: Health
+comments: {on_first_run: true}
+webhooks: {allow_unsigned: true}
+store: {path: pmrollup.sqlite3}
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def pmrollup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> Callable[[RunningSandbox], Run]:
+    """Point `pmrollup` at a sandbox with a demo-like app.yaml; return a runner of its commands."""
+
+    def bind(sandbox: RunningSandbox, app_yaml: str = DEMO_APP_YAML) -> Run:
+        config = tmp_path / "app.yaml"
+        config.write_text(app_yaml.replace("FLAVOR", sandbox.flavor))
+        email, token = sandbox.admin_auth
+        monkeypatch.setenv("PMROLLUP_CONFIG", str(config))
+        monkeypatch.setenv("JIRA_URL", sandbox.url)
+        monkeypatch.setenv("JIRA_USER", email)
+        monkeypatch.setenv("JIRA_TOKEN", token)
+        monkeypatch.setenv("PMROLLUP_TODAY", DEMO_TODAY)
+
+        def run(*argv: str) -> Result:
+            capsys.readouterr()
+            code = main(list(argv))
+            captured = capsys.readouterr()
+            return Result(code, captured.out, captured.err)
+
+        return run
+
+    return bind
+
+
+def jira_get(sandbox: RunningSandbox, path: str) -> Any:
+    """Read one REST resource from the sandbox as the admin."""
+    import requests
+
+    response = requests.get(sandbox.url + path, auth=sandbox.admin_auth, timeout=10)
+    response.raise_for_status()
+    return response.json()
