@@ -22,5 +22,8 @@ def captures(kind: str) -> list[Path]:
 
 
 def load(path: Path) -> Any:
-    """Parse one capture."""
+    """Parse one capture, or skip when ../shared is absent."""
+    if not PAYLOADS.is_dir():
+        pytest.skip("../shared is absent: real Jira payloads are only available "
+                    "beside a development checkout")
     return json.loads(path.read_text(encoding="utf-8"))
