@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from sandbox import jql_values as values
 from sandbox.jql_tokens import JqlError, Token, syntax_error, tokenize
@@ -343,11 +344,45 @@ def _clause_matches(clause: Clause, issue: Mapping[str, object], now: datetime) 
     wants_empty = any(isinstance(item, Empty) for item in clause.operand)
     real = [item for item in clause.operand if not isinstance(item, Empty)]
     op = "=" if clause.op in ("in", "not in", "!=") else clause.op
-    hit = any(_item_matches(clause.field, op, value, item, issue, now) for value in present for item in real)
+    if op == "=" and present and _settable(clause):
+        hit = any(_equals_any(clause, value, issue, now) for value in present)
+    else:
+        hit = any(_item_matches(clause.field, op, value, item, issue, now)
+                  for value in present for item in real)
     if clause.op in ("!=", "not in"):
         # Jira: != and NOT IN never match an empty field; "!= EMPTY" means "is not empty".
         return bool(present) and not hit
     return hit or (wants_empty and not present)
+
+
+def _settable(clause: Clause) -> bool:
+    """Say whether equality can be a set lookup: plain values, no numeric keys standing for ids."""
+    numeric = any(isinstance(i, Value) and i.text.strip().isdigit() for i in clause.operand)
+    plain = all(isinstance(i, Value | Empty) for i in clause.operand)
+    return plain and not (clause.field == "key" and numeric)
+
+
+def _equals_any(clause: Clause, value: object, issue: Mapping[str, object], now: datetime) -> bool:
+    """Say whether `value` equals one of the clause's values; a set lookup for all but dates."""
+    left = values.comparable(clause.field, value)
+    if left is None:
+        return False
+    if isinstance(left, datetime):  # relative dates depend on `now`: compare one by one
+        return any(_item_matches(clause.field, "=", value, item, issue, now) for item in clause.operand
+                   if not isinstance(item, Empty))
+    return left in _operand_set(clause, type(left).__name__)
+
+
+_SAMPLES: dict[str, values.Comparable] = {"float": 0.0, "tuple": values.key_order("A-1"), "str": ""}
+
+
+@lru_cache(maxsize=1024)
+def _operand_set(clause: Clause, kind: str) -> frozenset[object]:
+    """Read the clause's values once as one kind of issue value (numbers, keys or text)."""
+    like = _SAMPLES[kind]
+    found = (values.coerce_operand(clause.field, i.text, like, datetime.now(UTC))
+             for i in clause.operand if isinstance(i, Value))
+    return frozenset(v for v in found if v is not None)
 
 
 def _item_matches(
