@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import webhooks.admin  # noqa: F401  (registers fields, webhook, scheduler, digest and sweep)
 from webhooks import inbox_cli  # noqa: F401  (registers `inbox` and `audit`)
 from webhooks.cli import CommandError, load, subcommand
 

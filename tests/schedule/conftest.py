@@ -1,0 +1,129 @@
+"""Run pmrollup's schedules and admin commands against a sandbox Jira over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from sandbox.server import RunningSandbox
+from tests.conftest import SandboxFactory
+from webhooks.cli import main
+from webhooks.inbox import SqliteInbox, Target
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
+DEMO_TODAY = "2026-03-16"
+
+APP_YAML = """\
+timezone: UTC
+jira: {flavor: FLAVOR}
+outputs:
+  progress_pct: Progress %
+  scope_growth_pct: Scope growth %
+  budget_used_pct: Budget used %
+  dependencies_overdue: Overdue dependencies
+  health: Health
+comments: {on_first_run: true}
+webhooks: {allow_unsigned: true}
+store: {path: pmrollup.sqlite3}
+worker: {debounce_seconds: 0, max_delay_seconds: 0}
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class Site:
+    """A sandbox Jira, the app.yaml pointing at it, and a runner of `pmrollup` commands."""
+
+    sandbox: RunningSandbox
+    config_path: Path
+    run: Callable[..., Result]
+
+    @property
+    def store_path(self) -> Path:
+        return self.config_path.parent / "pmrollup.sqlite3"
+
+    def env(self) -> dict[str, str]:
+        email, token = self.sandbox.admin_auth
+        return {"PMROLLUP_CONFIG": str(self.config_path), "JIRA_URL": self.sandbox.url,
+                "JIRA_USER": email, "JIRA_TOKEN": token, "PMROLLUP_TODAY": DEMO_TODAY}
+
+    def get(self, path: str) -> Any:
+        response = requests.get(self.sandbox.url + path, auth=self.sandbox.admin_auth, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def field_value(self, key: str, name: str) -> Any:
+        ids = {f["name"]: f["id"] for f in self.get("/rest/api/2/field")}
+        value = self.sandbox.issue_json(key)["fields"].get(ids[name])
+        return value.get("value") if isinstance(value, dict) else value
+
+    def comments(self, key: str) -> list[str]:
+        return [c["body"] for c in self.get(f"/rest/api/2/issue/{key}/comment")["comments"]]
+
+
+SiteFactory = Callable[..., Site]
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+         sandbox_factory: SandboxFactory) -> SiteFactory:
+    """Start a sandbox (demo seed by default) and point `pmrollup` at it with a temp app.yaml."""
+
+    def start(seed: Any = DEMO_SEED, flavor: str = "cloud", app_yaml: str = APP_YAML) -> Site:
+        sandbox = sandbox_factory(seed, flavor)
+        config = tmp_path / "app.yaml"
+        config.write_text(app_yaml.replace("FLAVOR", flavor))
+        made = Site(sandbox, config, lambda *argv: _run(capsys, argv))
+        for name, value in made.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("PMROLLUP_WEBHOOK_SECRET", raising=False)
+        return made
+
+    return start
+
+
+def _run(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]) -> Result:
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def drain_targets(store: SqliteInbox) -> list[Target]:
+    """Take every target waiting in the inbox, as a worker would, and return them by kind and key."""
+    taken = []
+    while (leased := store.lease_due_target("test", float("inf"), 60.0)) is not None:
+        taken.append(leased.target)
+        store.complete(leased)
+    return sorted(taken, key=lambda t: (t.kind, t.key))
+
+
+def searches(sandbox: RunningSandbox) -> list[dict[str, Any]]:
+    """Return the search requests the sandbox served."""
+    return [r for r in sandbox.requests() if "/search" in r["path"]]
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """Return a loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    yield port
