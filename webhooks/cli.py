@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -54,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; errors become one line on stderr and a non-zero exit."""
     from webhooks import commands  # noqa: F401  (registers the subcommands)
 
+    # Retry notices and recompute warnings go to the service's JSON log (serve, worker, scheduler);
+    # a one-shot command reports its error in one line instead of Python's bare last-resort logging.
+    for name in ("pmrollup.connector", "pmrollup.recompute"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
