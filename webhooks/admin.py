@@ -219,13 +219,13 @@ def run_scheduler(args: argparse.Namespace) -> int:
     from webhooks.services import gateway_for
 
     config = load(args)
-    ensure_logging()
     try:
         store = SqliteInbox(config.store_path)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     schedule = Schedule(config, store, lambda: gateway_for(config))
     gateway_for(config).server_info()  # fail now, with one line, when Jira cannot be reached
+    ensure_logging()
     scheduler = build_scheduler(schedule, blocking=True)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     log_event("schedule.start", jobs={j: getattr(config.schedule, j) for j in JOBS}, timezone=config.timezone,

@@ -72,8 +72,8 @@ def test_catchup_turns_issues_updated_since_the_last_run_into_targets(site: Site
     schedule, store = schedule_for(here)
     story = here.sandbox.issue_json("PAY-10")
     assert story["fields"]["parent"]["key"] == "PAY-2"
-    here.sandbox.edit("PAY-10", {"fields": {"summary": "Renamed while Jira's webhook was lost"}})
-    here.sandbox.edit("OPS-2", {"fields": {"summary": "A story under the lone epic"}})
+    here.sandbox.edit("PAY-10", {"summary": "Renamed while Jira's webhook was lost"})
+    here.sandbox.edit("OPS-2", {"summary": "A story under the lone epic"})
     now = datetime.now(ZoneInfo("UTC"))
     assert schedule.run("catchup", now)
     assert drain_targets(store) == [
@@ -88,7 +88,7 @@ def test_catchup_reaches_the_epics_an_updated_blocker_blocks(site: SiteFactory) 
     here = site()
     schedule, store = schedule_for(here)
     # WEB-8 (in WEB-1) blocks PAY-15 (in PAY-3): its slipping due date is PAY-3's news too.
-    here.sandbox.edit("WEB-8", {"fields": {"duedate": "2026-03-30"}})
+    here.sandbox.edit("WEB-8", {"fields": {"Due date": "2026-03-30"}})
     assert schedule.run("catchup", datetime.now(ZoneInfo("UTC")))
     [target] = drain_targets(store)
     assert (target.kind, target.key) == ("program", "PAY-1")

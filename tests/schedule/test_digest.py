@@ -1,0 +1,93 @@
+"""The Monday digest: one table comment per initiative, once per date, saying what changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from rules.config import load_config
+from tests.schedule.conftest import Site, SiteFactory
+from webhooks.digest import DIGEST_PROPERTY
+from webhooks.inbox import SqliteInbox
+from webhooks.schedule import Schedule
+from webhooks.services import gateway_for
+
+HEADER = "||Project||Health||Progress||Scope growth||Budget used||Open dependencies||"
+
+
+def digests(here: Site, key: str = "PAY-1") -> list[str]:
+    return [c for c in here.comments(key) if "[pmrollup:digest:" in c]
+
+
+def open_story_of(here: Site, epic: str) -> str:
+    found = here.get(f"/rest/api/3/search/jql?jql=parent%3D{epic}%20AND%20statusCategory%21%3DDone"
+                     "%20ORDER%20BY%20key&fields=status")
+    return str(found["issues"][0]["key"])
+
+
+def test_the_digest_is_a_table_of_every_project_posted_once_per_date(site: SiteFactory) -> None:
+    here = site()
+    first = here.run("digest")
+    assert first.code == 0, first.err
+    assert "PAY-1: posted the digest of 2026-03-16" in first.out
+    [body] = digests(here)
+    assert HEADER in body
+    rows = [line for line in body.splitlines() if line.startswith("|") and not line.startswith("||")]
+    assert [row.split("|")[1].split()[0] for row in rows] == ["PAY-2", "PAY-3", "WEB-1", "WEB-2", "*PAY-1"]
+    assert "|WEB-1 " in body and "|off-track|50.0%|" in body and "|110.0%|" in body
+    assert "First digest" in body
+    assert body.rstrip().endswith("[pmrollup:digest:PAY-1:2026-03-16]")
+    assert digests(here, "OPS-1") == [], "a project with no program gets no digest"
+
+    again = here.run("digest")
+    assert again.code == 0, again.err
+    assert "already posted" in again.out
+    assert len(digests(here)) == 1
+
+
+def test_the_next_digest_says_what_changed_since_the_last(site: SiteFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    here = site()
+    assert here.run("digest").code == 0
+    here.sandbox.edit(open_story_of(here, "PAY-2"), {"status": "Done"})
+    monkeypatch.setenv("PMROLLUP_TODAY", "2026-03-23")
+    result = here.run("digest")
+    assert result.code == 0, result.err
+    latest = digests(here)[-1]
+    assert "[pmrollup:digest:PAY-1:2026-03-23]" in latest
+    assert "What changed since 2026-03-16" in latest
+    [line] = [x for x in latest.splitlines() if x.startswith("* PAY-2:")]
+    assert "progress 60.0% → " in line
+    assert not any(x.startswith("* WEB-1:") for x in latest.splitlines())
+    stored = here.get(f"/rest/api/2/issue/PAY-1/properties/{DIGEST_PROPERTY}")["value"]
+    assert stored["date"] == "2026-03-23" and stored["previous"]["date"] == "2026-03-16"
+
+
+def test_a_dry_run_prints_the_digest_and_posts_nothing(site: SiteFactory) -> None:
+    here = site()
+    result = here.run("digest", "PAY-1", "--dry-run")
+    assert result.code == 0, result.err
+    assert HEADER in result.out
+    assert [r for r in here.sandbox.requests() if r["method"] != "GET"] == []
+
+
+def test_the_scheduled_digest_posts_once_however_many_runs_fall_on_a_date(site: SiteFactory) -> None:
+    here = site()
+    config = load_config(here.config_path)
+    store = SqliteInbox(config.store_path)
+    schedule = Schedule(config, store, lambda: gateway_for(config, here.env()))
+    utc = ZoneInfo("UTC")
+    assert schedule.run("digest", datetime(2026, 3, 16, 8, tzinfo=utc))
+    assert schedule.run("digest", datetime(2026, 3, 16, 9, tzinfo=utc))
+    assert len(digests(here)) == 1
+    run = store.last_run("digest")
+    assert run is not None and run.outcome == "done: posted 0 of 1 digest(s)"
+
+
+def test_digest_of_an_epic_is_refused_in_one_line(site: SiteFactory) -> None:
+    here = site()
+    result = here.run("digest", "PAY-2")
+    assert result.code == 1
+    assert result.err.strip() == "pmrollup: PAY-2 is not an initiative: the digest is posted on initiatives"

@@ -1,0 +1,145 @@
+"""Real processes: gunicorn web workers never schedule; one or two `pmrollup scheduler` run each job once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from sandbox.server import RunningSandbox
+from tests.conftest import SMALL_SEED, SandboxFactory
+from tests.schedule.conftest import APP_YAML, ROOT
+
+BIN = Path(sys.executable).parent
+PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
+EVERY_SECOND = """\
+schedule:
+  sweep: "* * * * * *"
+  digest: "0 0 1 1 *"
+  catchup: "0 0 1 1 *"
+"""
+
+
+class Process:
+    """A child process whose stderr is collected to a file, stopped with SIGTERM."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out: IO[bytes] = log.open("wb")
+        self.popen = subprocess.Popen(argv, env=env, cwd=log.parent, stdout=self._out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        found = []
+        for line in self.text().splitlines():
+            if line.startswith("{") and f'"{name}"' in line:
+                event = json.loads(line)
+                if event.get("event") == name:
+                    found.append(event)
+        return found
+
+    def stop(self) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self._out.close()
+        return self.popen.returncode
+
+
+@pytest.fixture
+def spawn(tmp_path: Path, sandbox_factory: SandboxFactory
+          ) -> Iterator[tuple[RunningSandbox, Path, Callable[[str, list[str]], Process]]]:
+    sandbox = sandbox_factory(SMALL_SEED)
+    config = tmp_path / "app.yaml"
+    config.write_text(APP_YAML.replace("FLAVOR", "cloud") + EVERY_SECOND)
+    email, token = sandbox.admin_auth
+    env = {**os.environ, "PMROLLUP_CONFIG": str(config), "JIRA_URL": sandbox.url, "JIRA_USER": email,
+           "JIRA_TOKEN": token, "PYTHONPATH": str(ROOT), "PMROLLUP_TODAY": "2026-03-16"}
+    started: list[Process] = []
+
+    def start(name: str, argv: list[str]) -> Process:
+        process = Process(argv, env, tmp_path / f"{name}.log")
+        started.append(process)
+        return process
+
+    yield sandbox, tmp_path / "pmrollup.sqlite3", start
+    for process in started:
+        process.stop()
+
+
+def sweep_runs(store: Path) -> list[tuple[str, str | None]]:
+    if not store.exists():
+        return []
+    with sqlite3.connect(store) as conn:
+        return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job = 'sweep' "
+                                 "ORDER BY scheduled_at"))
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def program_listings(sandbox: RunningSandbox) -> int:
+    """Count the sweep's listing searches (every initiative) the sandbox served."""
+    return sum(1 for r in sandbox.requests() if "/search" in r["path"]
+               and 'issuetype in ("Initiative")' in str(r["query"].get("jql", "")))
+
+
+def settled(store: Path) -> list[tuple[str, str | None]]:
+    runs = sweep_runs(store)
+    assert all(outcome and outcome.startswith("done: enqueued 1 target(s)") for _, outcome in runs), runs
+    return runs
+
+
+def test_two_gunicorn_workers_and_one_scheduler_run_each_sweep_once(spawn: Any) -> None:
+    sandbox, store, start = spawn
+    web = start("gunicorn", [str(BIN / "gunicorn"), "-w", "2", "-b", "127.0.0.1:0",
+                             "webhooks.app:create_app()"])
+    wait_for("two gunicorn workers", lambda: web.text().count("Booting worker") >= 2 and store.exists())
+    time.sleep(1.5)  # a scheduled second or more passes: the web workers must not have swept
+    assert sweep_runs(store) == [] and program_listings(sandbox) == 0
+
+    scheduler = start("scheduler", PMROLLUP + ["scheduler"])
+    wait_for("three sweeps", lambda: len(sweep_runs(store)) >= 3)
+    assert scheduler.stop() == 0, scheduler.text()
+    assert web.stop() == 0
+    runs = settled(store)
+    assert len({at for at, _ in runs}) == len(runs)
+    assert program_listings(sandbox) == len(runs), "each (job, scheduled time) ran exactly once"
+    assert len(scheduler.events("schedule.run")) == len(runs)
+
+
+def test_two_schedulers_started_by_mistake_never_run_a_sweep_twice(spawn: Any) -> None:
+    sandbox, store, start = spawn
+    first = start("scheduler-1", PMROLLUP + ["scheduler"])
+    second = start("scheduler-2", PMROLLUP + ["scheduler"])
+    wait_for("both schedulers",
+             lambda: bool(first.events("schedule.start") and second.events("schedule.start")))
+    already = len(sweep_runs(store))
+    wait_for("three sweeps with both up", lambda: len(sweep_runs(store)) >= already + 3)
+    assert first.stop() == 0 and second.stop() == 0
+    runs = settled(store)
+    ran = len(first.events("schedule.run")) + len(second.events("schedule.run"))
+    skipped = len(first.events("schedule.skipped")) + len(second.events("schedule.skipped"))
+    assert ran == len(runs) == program_listings(sandbox)
+    assert skipped >= 3, "the second scheduler tried the same runs and found them claimed"
