@@ -222,8 +222,9 @@ def start_in_background(config: AppConfig, store: Inbox,
     lock = threading.Lock()
 
     def stop(*_: Any) -> None:
+        """Stop scheduling and wait for a job that is running (they only enqueue, so briefly)."""
         with lock:
             if scheduler.running:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=True)
 
     return stop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from webhooks.cli import main
 from webhooks.inbox import SqliteInbox, Target
 
 ROOT = Path(__file__).resolve().parents[2]
+# `pmrollup` as its console script runs it, in a child process.
+PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
 DEMO_TODAY = "2026-03-16"
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.schedule.conftest import APP_YAML, ROOT, SiteFactory
+from tests.schedule.conftest import APP_YAML, PMROLLUP, ROOT, SiteFactory
 from webhooks.cli import main
 
-# The console script pip installs, as an admin runs it.
-PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
 COMMANDS = [
     ("sweep",), ("sweep", "--dry-run", "--json"), ("digest",), ("digest", "PAY-1"), ("fields", "create"),
     ("webhook", "register", "--url", "https://pmrollup.example.com"), ("webhook", "list"),

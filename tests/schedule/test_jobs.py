@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,15 @@ import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
 from rules.config import load_config
-from tests.schedule.conftest import Site, SiteFactory, drain_targets, searches
+from tests.schedule.conftest import APP_YAML, Site, SiteFactory, drain_targets, searches
 from webhooks.inbox import RunRecord, SqliteInbox, Target
-from webhooks.schedule import CATCHUP_FALLBACK, CATCHUP_MARGIN_MINUTES, Schedule, catchup_minutes
+from webhooks.schedule import (
+    CATCHUP_FALLBACK,
+    CATCHUP_MARGIN_MINUTES,
+    Schedule,
+    catchup_minutes,
+    start_in_background,
+)
 from webhooks.services import gateway_for
 
 AT = datetime(2026, 3, 16, 2, 0, tzinfo=ZoneInfo("UTC"))
@@ -113,3 +120,25 @@ def test_scheduled_targets_coalesce_with_what_webhooks_already_queued(site: Site
     program = next(t for t in drain_targets(store) if t.kind == "program")
     assert program.projects == {"PAY-2", "PAY-3", "WEB-1", "WEB-2"}
     assert program.reconcile == {"10001"}
+
+
+def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(site: SiteFactory) -> None:
+    here = site(app_yaml=APP_YAML + 'schedule:\n  sweep: "* * * * * *"\n  digest: "0 0 1 1 *"\n'
+                                    '  catchup: "0 0 1 1 *"\n')
+    config = load_config(here.config_path)
+    store = SqliteInbox(config.store_path)
+    stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
+    try:
+        deadline = time.monotonic() + 10
+        while not _finished(store.last_run("sweep")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop()
+    last = store.last_run("sweep")
+    assert last is not None and (last.outcome or "").startswith("done: enqueued 2 target(s)")
+    time.sleep(1.2)
+    assert store.last_run("sweep") == last, "no run after stop"
+
+
+def _finished(run: RunRecord | None) -> bool:
+    return run is not None and run.outcome is not None

@@ -17,10 +17,9 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from tests.conftest import SMALL_SEED, SandboxFactory
-from tests.schedule.conftest import APP_YAML, ROOT
+from tests.schedule.conftest import APP_YAML, PMROLLUP, ROOT
 
 BIN = Path(sys.executable).parent
-PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
 EVERY_SECOND = """\
 schedule:
   sweep: "* * * * * *"

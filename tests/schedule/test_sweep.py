@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from tests.schedule.conftest import SiteFactory
+from tests.schedule.conftest import PMROLLUP, ROOT, SiteFactory
 
 LATER = "2026-05-04"  # PAY-2 (due 04-30) and WEB-1 (due 04-17) are late; PAY-11 (due 03-27) too
 
@@ -60,3 +65,17 @@ def test_the_summary_counts_every_jira_call_and_every_write(site: SiteFactory) -
     assert summary["fields_written"] >= len(puts) > 0
     again = here.run("sweep", "--json").json()
     assert (again["fields_written"], again["comments_posted"]) == (0, 0)
+
+
+def test_on_a_terminal_the_sweep_draws_a_progress_bar(site: SiteFactory, tmp_path: Path) -> None:
+    here = site()
+    leader, follower = pty.openpty()
+    env = {**os.environ, **here.env(), "PYTHONPATH": str(ROOT)}
+    process = subprocess.run([*PMROLLUP, "sweep", "--dry-run"], env=env, cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=follower, text=True, timeout=60)
+    os.close(follower)
+    drawn = os.read(leader, 65536).decode()
+    os.close(leader)
+    assert process.returncode == 0
+    assert "\r[" in drawn and "] 2/2" in drawn and "#" * 30 in drawn
+    assert "programs" in process.stdout
