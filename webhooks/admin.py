@@ -1,4 +1,4 @@
-"""Admin commands: `fields create`, `webhook register|list|delete`, `scheduler` and `digest`."""
+"""Admin commands: `fields create`, `webhook register|list|delete` and `scheduler`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
-from connector.hierarchy import check_key, quote
+from connector.hierarchy import quote
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
-from webhooks import sweep  # noqa: F401  (registers `sweep`)
+from webhooks import digest, sweep  # noqa: F401  (register `digest` and `sweep`)
 from webhooks.cli import CommandError, load, subcommand
 from webhooks.tables import render_table
 
@@ -202,7 +202,7 @@ def run_webhook_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- scheduler and digest
+# -- scheduler
 
 @subcommand
 def _scheduler(sub: argparse._SubParsersAction) -> None:
@@ -232,37 +232,6 @@ def run_scheduler(args: argparse.Namespace) -> int:
               store=config.store_path)
     scheduler.start()
     log_event("schedule.stop")
-    return 0
-
-
-@subcommand
-def _digest(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("digest", help="post the status digest on initiatives now (once per date)")
-    p.add_argument("key", nargs="?", help="only this initiative")
-    p.add_argument("--dry-run", action="store_true", help="print the digest, post nothing")
-    p.set_defaults(handler=run_digest)
-
-
-def run_digest(args: argparse.Namespace) -> int:
-    from webhooks.digest import post_digest, post_digests
-    from webhooks.services import gateway_for, recomputer_for
-
-    config = load(args)
-    gateway = gateway_for(config)
-    recomputer = recomputer_for(config, gateway=gateway)
-    today = config.today()
-    if args.key:
-        key = check_key(args.key)
-        if gateway.locate(key).level != "program":
-            raise CommandError(f"{key} is not an initiative: the digest is posted on initiatives")
-        digests = [post_digest(gateway, recomputer, key, today, args.dry_run)]
-    else:
-        digests = post_digests(config, gateway, recomputer, today, args.dry_run)
-    for digest in digests:
-        verb = "would post" if args.dry_run else ("posted" if digest.posted else "already posted")
-        print(f"{digest.key}: {verb} the digest of {today.isoformat()}")
-        if args.dry_run:
-            print(digest.body + "\n")
     return 0
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from connector.hierarchy import check_key
 from rules.config import AppConfig
 from rules.model import Program
 from rules.plan import json_scalar
+from webhooks.cli import CommandError, load, subcommand
 from webhooks.logs import log_event
 from webhooks.recompute import Evaluation, IssueResult, Recomputer
 
@@ -177,3 +180,33 @@ def post_digests(config: AppConfig, gateway: DigestGateway, recomputer: Recomput
     if failed:
         raise DigestError(f"{len(failed)} digest(s) failed, {len(done)} done: " + "; ".join(failed))
     return done
+
+
+@subcommand
+def _digest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("digest", help="post the status digest on initiatives now (once per date)")
+    p.add_argument("key", nargs="?", help="only this initiative")
+    p.add_argument("--dry-run", action="store_true", help="print the digest, post nothing")
+    p.set_defaults(handler=run_digest)
+
+
+def run_digest(args: argparse.Namespace) -> int:
+    from webhooks.services import gateway_for, recomputer_for
+
+    config = load(args)
+    gateway = gateway_for(config)
+    recomputer = recomputer_for(config, gateway=gateway)
+    today = config.today()
+    if args.key:
+        key = check_key(args.key)
+        if gateway.locate(key).level != "program":
+            raise CommandError(f"{key} is not an initiative: the digest is posted on initiatives")
+        digests = [post_digest(gateway, recomputer, key, today, args.dry_run)]
+    else:
+        digests = post_digests(config, gateway, recomputer, today, args.dry_run)
+    for digest in digests:
+        verb = "would post" if args.dry_run else ("posted" if digest.posted else "already posted")
+        print(f"{digest.key}: {verb} the digest of {today.isoformat()}")
+        if args.dry_run:
+            print(digest.body + "\n")
+    return 0
