@@ -85,12 +85,14 @@ def recently_updated(gateway: GatewayBase, minutes: int) -> list[Placement]:
         + [link.dependent_key for raw in updated for link in dependency_links(raw, link_types)
            if link.blocker_key == raw.get("key")]))
     _fetch(gateway, [k for k in wanted if k not in known], fields, known)
+    frontier = wanted
     for _ in range(MAX_ROUNDS):
-        above = [up for key in wanted if key in known
-                 for up in [_above(known[key], gateway)] if up and up not in known]
-        if not above:
+        # One search per level: sub-tasks' stories, then items' epics.
+        frontier = list(dict.fromkeys(up for key in frontier if key in known
+                                      for up in [_above(known[key], gateway)] if up))
+        if not frontier:
             break
-        _fetch(gateway, above, fields, known)
+        _fetch(gateway, [k for k in frontier if k not in known], fields, known)
     return [p for p in (_placement(key, known, gateway) for key in wanted) if p is not None]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
 from rules.config import load_config
+from tests.conftest import SMALL_SEED
 from tests.schedule.conftest import APP_YAML, Site, SiteFactory, drain_targets, searches
 from webhooks.inbox import RunRecord, SqliteInbox, Target
 from webhooks.schedule import (
@@ -74,11 +75,11 @@ def test_a_failed_run_is_recorded_with_its_error(site: SiteFactory, closed_port:
     assert run is not None and (run.outcome or "").startswith("failed: JiraUnavailable: cannot connect")
 
 
-def test_catchup_turns_issues_updated_since_the_last_run_into_targets(site: SiteFactory) -> None:
-    here = site()
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_catchup_turns_issues_updated_since_the_last_run_into_targets(site: SiteFactory, flavor: str) -> None:
+    here = site(flavor=flavor)
     schedule, store = schedule_for(here)
     story = here.sandbox.issue_json("PAY-10")
-    assert story["fields"]["parent"]["key"] == "PAY-2"
     here.sandbox.edit("PAY-10", {"summary": "Renamed while Jira's webhook was lost"})
     here.sandbox.edit("OPS-2", {"summary": "A story under the lone epic"})
     now = datetime.now(ZoneInfo("UTC"))
@@ -89,6 +90,15 @@ def test_catchup_turns_issues_updated_since_the_last_run_into_targets(site: Site
     ]
     jql = [r["query"].get("jql", "") for r in searches(here.sandbox)]
     assert any('updated >= "-' in q for q in jql)
+
+
+def test_catchup_places_an_updated_subtask_under_its_story_s_epic(site: SiteFactory) -> None:
+    here = site(SMALL_SEED)
+    schedule, store = schedule_for(here)
+    here.sandbox.edit("PAY-6", {"status": "Done"})  # a sub-task of PAY-3, a story in PAY-2
+    assert schedule.run("catchup", datetime.now(ZoneInfo("UTC")))
+    [target] = drain_targets(store)
+    assert (target.kind, target.key, target.projects) == ("program", "PAY-1", {"PAY-2"})
 
 
 def test_catchup_reaches_the_epics_an_updated_blocker_blocks(site: SiteFactory) -> None:
