@@ -1,0 +1,86 @@
+"""Place the issues a webhook names: one search for them, then one per level above, never per issue."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from connector.base import GatewayBase
+from connector.convert import dependency_links
+from connector.errors import JiraBadRequest
+from connector.hierarchy import KEY_BATCH, check_key
+from connector.payload import text
+from connector.updates import MAX_ROUNDS, Placement, _above, _place_fields, _placement
+
+# Jira names each issue a `key in (...)` clause cannot find, quoted, in a 400's messages.
+QUOTED = re.compile(r"'([A-Za-z0-9_-]+)'")
+
+
+def checked_ref(ref: str) -> str:
+    """Return an issue id as it is, or a checked, upper-cased key (nothing else reaches JQL)."""
+    cleaned = str(ref).strip()
+    return cleaned if cleaned.isdigit() else check_key(cleaned)
+
+
+def place_issues(gateway: GatewayBase, refs: Sequence[str], follow: Collection[str] = (),
+                 reconcile: Sequence[str] = ()) -> list[Placement]:
+    """Place issues named by key or id, plus the issues that those named in `follow` block.
+
+    Ids and keys go into one `key in (...)` search (Jira reads an id there as the issue with that
+    id); references Jira does not know are dropped. `reconcile` ids make a change made a moment ago
+    visible to Cloud's enhanced search.
+    """
+    fields = _place_fields(gateway)
+    known: dict[str, dict[str, Any]] = {}
+    key_of_ref: dict[str, str] = {}
+    wanted = list(dict.fromkeys(checked_ref(r) for r in refs))
+    _fetch(gateway, wanted, fields, known, key_of_ref, reconcile)
+    found = [key_of_ref[r] for r in wanted if r in key_of_ref]
+    followed = {key_of_ref.get(checked_ref(r)) for r in follow} - {None}
+    link_types = gateway.config.dependency_link_types
+    dependents = [link.dependent_key for key in found if key in followed
+                  for link in dependency_links(known[key], link_types) if link.blocker_key == key]
+    _fetch(gateway, [d for d in dependents if d not in known], fields, known, key_of_ref, ())
+    placed = list(dict.fromkeys(found + [d for d in dependents if d in known]))
+    frontier = placed
+    for _ in range(MAX_ROUNDS):  # sub-task -> item -> epic -> initiative, one search per level
+        above = [up for key in frontier for up in [_above(known[key], gateway)] if up and up not in known]
+        if not above:
+            break
+        frontier = list(dict.fromkeys(above))
+        _fetch(gateway, frontier, fields, known, key_of_ref, ())
+        frontier = [key for key in frontier if key in known]
+    return [p for p in (_placement(key, known, gateway) for key in placed) if p is not None]
+
+
+def _fetch(gateway: GatewayBase, refs: Sequence[str], fields: Sequence[str], known: dict[str, dict[str, Any]],
+           key_of_ref: dict[str, str], reconcile: Sequence[str]) -> None:
+    for start in range(0, len(refs), KEY_BATCH):
+        batch = list(refs[start:start + KEY_BATCH])
+        for raw in _search_refs(gateway, batch, fields, reconcile):
+            key, issue_id = text(raw.get("key")), text(raw.get("id"))
+            if key is None:
+                continue
+            known[key] = raw
+            key_of_ref[key] = key
+            if issue_id:
+                key_of_ref[issue_id] = key
+
+
+def _search_refs(gateway: GatewayBase, refs: list[str], fields: Sequence[str],
+                 reconcile: Sequence[str]) -> list[dict[str, Any]]:
+    """Search the references; when Jira refuses some as unknown (400), search the rest once more."""
+    if not refs:
+        return []
+    jql = f"key in ({', '.join(refs)}) ORDER BY key ASC"
+    try:
+        return gateway._search(jql, fields, (), reconcile)
+    except JiraBadRequest as exc:
+        gone = {m.upper() for message in exc.messages for m in QUOTED.findall(message)}
+        remaining = [r for r in refs if r.upper() not in gone]
+        if not gone or len(remaining) == len(refs):
+            raise
+        if not remaining:
+            return []
+        return gateway._search(f"key in ({', '.join(remaining)}) ORDER BY key ASC", fields, (), reconcile)

@@ -1,0 +1,54 @@
+"""Changes made in the sandbox Jira reach pmrollup's fields by webhook alone, and settle there."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.conftest import LiveFactory, link, pending_writes
+
+
+def test_story_status_change_reaches_its_epic_and_initiative_by_webhook_alone(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.edit("PAY-12", {"status": "Done"})  # 3 points: PAY-2 24 -> 27 of 40, PAY-1 79 -> 82 of 162
+    site.settle()
+    assert site.outputs("PAY-2")["progress_pct"] == 67.5
+    top, _ = site.gateway.program_with_projects("PAY-1")
+    assert abs(top.outputs["progress_pct"] - 100 * 82 / 162) < 0.05
+    assert pending_writes(site.gateway, site.config, "PAY-1") == {}
+
+
+def test_pmrollups_own_writes_arriving_as_webhooks_cause_no_further_recompute(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.edit("PAY-12", {"status": "Done"})
+    site.settle()
+    [done] = site.recomputes()
+    assert (done["key"], done["projects"]) == ("PAY-1", ["PAY-2"])
+    assert done["fields_written"] > 0 and done["comments_posted"] > 0  # its writes came back as webhooks
+    assert site.logs.named("delivery.own_write")
+    site.sandbox.clear_requests()
+    time.sleep(5 * site.config.worker.debounce_seconds)
+    site.settle()
+    assert [r for r in site.sandbox.requests() if r["method"] in ("PUT", "POST")] == []
+    assert len(site.recomputes()) == 1
+
+
+def test_moving_a_story_between_epics_updates_both_epics(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.edit("PAY-12", {"parent": "PAY-3"})  # 3 open points leave PAY-2 for PAY-3
+    site.settle()
+    assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 37, 1)
+    assert site.outputs("PAY-3")["progress_pct"] == round(100 * 19 / 55, 1)
+    assert {p for r in site.recomputes("PAY-1") for p in r["projects"]} >= {"PAY-2", "PAY-3"}
+    assert pending_writes(site.gateway, site.config, "PAY-1") == {}
+
+
+def test_a_link_between_two_epics_updates_both(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.edit("PAY-12", {"summary": "Ledger audit trail, signed"})  # a first evaluation of PAY-1
+    site.settle()
+    before = site.outputs("PAY-2")["dependencies_overdue"]
+    link(site.sandbox, "WEB-2", "PAY-2")  # WEB-2 was due 2026-03-10 and is still open: overdue
+    site.settle()
+    assert site.outputs("PAY-2")["dependencies_overdue"] == before + 1
+    assert set(site.recomputes("PAY-1")[-1]["projects"]) >= {"PAY-2", "WEB-2"}
+    assert pending_writes(site.gateway, site.config, "PAY-1") == {}
