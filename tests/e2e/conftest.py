@@ -18,6 +18,7 @@ import requests
 
 from connector.client import Credentials, JiraGateway
 from rules.config import AppConfig, load_config
+from rules.model import Program, Project
 from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from webhooks.admin import WEBHOOK_EVENTS, WEBHOOK_NAME, WEBHOOK_PATH
@@ -101,7 +102,7 @@ class Outcome:
 def outcome(gateway: JiraGateway, program: str) -> Outcome:
     """Read a program's and its projects' outputs, pmrollup labels and comment markers."""
     top, projects = gateway.program_with_projects(program)
-    issues = [top, *projects]
+    issues: list[Program | Project] = [top, *projects]
     return Outcome(
         outputs={i.key: dict(i.outputs) for i in issues},
         labels={i.key: tuple(sorted(x for x in i.labels if x.startswith("pmrollup-"))) for i in issues},

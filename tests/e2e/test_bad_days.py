@@ -10,7 +10,8 @@ from tests.e2e.conftest import Live, LiveFactory, outcome, pending_writes
 # The same edits for every site: statuses, points and a move, across PAY-1's four epics.
 EDITS: list[tuple[str, dict[str, Any]]] = [
     ("PAY-12", {"status": "In Progress"}), ("PAY-13", {"fields": {"Story Points": 5}}),
-    ("PAY-9", {"status": "Done"}), ("PAY-15", {"status": "Done"}), ("PAY-16", {"fields": {"Story Points": 13}}),
+    ("PAY-9", {"status": "Done"}), ("PAY-15", {"status": "Done"}),
+    ("PAY-16", {"fields": {"Story Points": 13}}),
     ("PAY-12", {"status": "Done"}), ("PAY-13", {"parent": "PAY-3"}), ("WEB-8", {"status": "Done"}),
     ("PAY-10", {"status": "Done"}), ("PAY-11", {"fields": {"Due date": "2026-03-02"}}),
     ("PAY-17", {"status": "In Progress"}), ("PAY-13", {"status": "In Progress"}),
@@ -66,7 +67,8 @@ def test_a_throttled_and_failing_jira_ends_equal_to_a_fault_free_run(live: LiveF
     assert pending_writes(faulty.gateway, faulty.config, "PAY-1") == {}
 
 
-def test_duplicated_delayed_and_reordered_deliveries_end_in_the_state_of_clean_ones(live: LiveFactory) -> None:
+def test_duplicated_delayed_and_reordered_deliveries_end_in_the_state_of_clean_ones(
+        live: LiveFactory) -> None:
     clean, messy = live("clean"), live("messy")
     messy.sandbox.faults(duplicate_rate=0.5, delay_ms=150, reorder=True, random_seed=5)
     for site in (clean, messy):

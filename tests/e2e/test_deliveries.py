@@ -27,7 +27,8 @@ def delivery_rows(store_path: str, identifier: str | None = None) -> list[tuple[
     """Return (event, status, attempts) of the stored deliveries, or of the one with `identifier`."""
     where, params = ("WHERE identifier = ?", ["id:" + identifier]) if identifier else ("", [])
     with sqlite3.connect(store_path) as conn:
-        return list(conn.execute(f"SELECT event, status, attempts FROM deliveries {where} ORDER BY id", params))
+        query = f"SELECT event, status, attempts FROM deliveries {where} ORDER BY id"
+        return list(conn.execute(query, params))
 
 
 def story_update(issue_id: str, key: str) -> bytes:
