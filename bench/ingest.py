@@ -1,0 +1,219 @@
+"""Ingest: signed deliveries per second and answer times under gunicorn (2 workers) on loopback,
+beside the same gunicorn answering a bare 204 from an empty Flask view (the ceiling), same run."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+from flask import Flask, Response
+
+from bench.delivery import capture_edits, drain
+from bench.figure import Figure
+from bench.harness import ROOT, config_for, environ_for, gateway_for, recomputer_for, wait_until
+from bench.seeds import GeneratedProgram, app_yaml
+from sandbox.server import RunningSandbox, start_sandbox
+from webhooks.inbox import SqliteInbox
+from webhooks.signature import HEADER, sign
+
+SECRET = "bench-webhook-secret"
+PATH = "/webhooks/jira"
+CONCURRENCY = 4
+CEILING = "ceiling (bare 204)"
+
+
+def bare_app() -> Flask:
+    """Return the ceiling: a Flask app whose webhook view does nothing and answers 204."""
+    app = Flask("pmrollup-bench-ceiling")
+
+    @app.post(PATH)
+    def receive() -> Response:
+        return Response(status=204)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response("ok", status=200)
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Gunicorn:
+    """A gunicorn with 2 sync workers serving an app factory on a loopback port."""
+
+    def __init__(self, app: str, env: Mapping[str, str], log: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                   f"127.0.0.1:{self.port}", "--log-level", "warning", app]
+        with log.open("ab") as sink:  # the service logs a JSON line per delivery: never a pipe left unread
+            self.process = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=sink, stderr=sink)
+        if not wait_until(self._ready, 30, 0.1):
+            self.stop()
+            raise RuntimeError(f"gunicorn {app} did not start")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            return False
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def load(url: str, bodies: Sequence[bytes], total: int, concurrency: int, run: str) -> dict[str, Any]:
+    """Post `total` signed deliveries from `concurrency` threads; return rate, percentiles, statuses."""
+    signatures = [sign(SECRET, b) for b in bodies]
+    counter = itertools.count()
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def client() -> None:
+        session = requests.Session()
+        mine: list[float] = []
+        seen: Counter[int] = Counter()
+        while (n := next(counter)) < total:
+            i = n % len(bodies)
+            headers = {"Content-Type": "application/json", HEADER: signatures[i],
+                       "X-Atlassian-Webhook-Identifier": f"{run}-{n}"}
+            started = time.perf_counter()
+            status = session.post(url + PATH, data=bodies[i], headers=headers, timeout=30).status_code
+            mine.append(time.perf_counter() - started)
+            seen[status] += 1
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+        session.close()
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {"requests": len(ordered), "seconds": round(seconds, 3), "rate": len(ordered) / seconds,
+            "p50_ms": 1000 * statistics.median(ordered),
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+
+
+def load_in_process(url: str, bodies_file: Path, total: int, concurrency: int, run: str) -> dict[str, Any]:
+    """Run the load generator in its own process and return what it measured."""
+    command = [sys.executable, "-m", "bench.ingest", url, str(bodies_file), "--total", str(total),
+               "--concurrency", str(concurrency), "--run", run]
+    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def deliveries_for(sandbox: RunningSandbox, program: GeneratedProgram, count: int = 40) -> list[bytes]:
+    """Capture real deliveries from edits across the program's epics."""
+    edits: list[tuple[str, Mapping[str, Any]]] = []
+    for n in range(count):
+        epic = program.epics[n % len(program.epics)]
+        story = program.stories_of[epic][(n // len(program.epics)) % len(program.stories_of[epic])]
+        edits.append((story, {"fields": {"Story Points": program.next_points(story)}}))
+    return capture_edits(sandbox, edits)
+
+
+def measure(program: GeneratedProgram, flavor: str, total: int = 3000,
+            concurrency: int = CONCURRENCY) -> tuple[list[Figure], dict[str, Any]]:
+    """Load the ceiling and the real service alike, then process everything the service accepted."""
+    with start_sandbox(program.seed, flavor) as sandbox, \
+            tempfile.TemporaryDirectory(prefix="pmrollup-ingest-") as folder:
+        bodies = deliveries_for(sandbox, program)
+        bodies_file = Path(folder) / "bodies.json"
+        bodies_file.write_text(json.dumps([b.decode("utf-8") for b in bodies]), encoding="utf-8")
+        store_path = Path(folder) / "inbox.sqlite3"
+        config_file = Path(folder) / "app.yaml"
+        config_file.write_text(app_yaml(flavor, str(store_path), 0.3, 2.0), encoding="utf-8")
+        env = environ_for(sandbox, config_file, SECRET)
+
+        figures_in: dict[str, dict[str, Any]] = {}
+        for name, app in (("ceiling", "bench.ingest:bare_app()"), ("pmrollup", "webhooks.app:create_app()")):
+            server = Gunicorn(app, env, Path(folder) / f"{name}.log")
+            try:
+                load_in_process(server.url, bodies_file, 200, concurrency, f"warm-{name}")
+                figures_in[name] = load_in_process(server.url, bodies_file, total, concurrency, name)
+            finally:
+                server.stop()
+
+        store = SqliteInbox(str(store_path))
+        config = config_for(flavor, store_path)
+        gateway = gateway_for(sandbox, config)
+        drained = drain(store, config, gateway, recomputer_for(config, gateway, store))
+        counts = store.counts()
+
+    ours, ceiling = figures_in["pmrollup"], figures_in["ceiling"]
+    accepted = ours["statuses"].get("202", 0)
+    stored = counts.deliveries_stored
+    processed = stored - counts.deliveries_pending - counts.deliveries_dead
+    all_done = accepted + 200 == stored and processed == stored and counts.targets_pending == 0
+    load_note = f"{total} signed deliveries, {concurrency} client threads in another process"
+    figures = [
+        Figure(f"ingest: deliveries/s, gunicorn 2 workers ({flavor})", ours["rate"], "/s", CEILING,
+               ceiling["rate"], ">= 0.5x", ours["rate"] >= 0.5 * ceiling["rate"], note=load_note),
+        Figure(f"ingest: p50 answer ({flavor})", ours["p50_ms"], "ms", CEILING, ceiling["p50_ms"], "-", None),
+        Figure(f"ingest: p99 answer ({flavor})", ours["p99_ms"], "ms", CEILING, ceiling["p99_ms"],
+               "< 50 ms", ours["p99_ms"] < 50),
+        Figure(f"ingest: accepted deliveries processed ({flavor})", processed, "", "stored", stored,
+               "= stored", all_done,
+               note=f"{accepted} accepted in the timed run (+200 warm-up); statuses {ours['statuses']}; "
+                    f"drained in {drained['seconds']} s with {drained['requests']} Jira requests"),
+    ]
+    return figures, {"pmrollup": ours, "ceiling": ceiling, "drain": drained, "counts": vars(counts)}
+
+
+def quick_measure(program: GeneratedProgram, flavor: str) -> tuple[list[Figure], dict[str, Any]]:
+    """A short ingest run for smoke tests."""
+    return measure(program, flavor, total=200, concurrency=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Post signed deliveries and print figures as JSON.")
+    parser.add_argument("url")
+    parser.add_argument("bodies", help="a JSON list of delivery bodies")
+    parser.add_argument("--total", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--run", default="run")
+    args = parser.parse_args(argv)
+    bodies = [b.encode("utf-8") for b in json.loads(Path(args.bodies).read_text(encoding="utf-8"))]
+    print(json.dumps(load(args.url, bodies, args.total, args.concurrency, args.run)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""The same program rolled up by jira-agile-metrics 0.24 (its own venv), beside pmrollup, same run.
+
+When the peer cannot be installed or cannot run against the sandbox, its request pattern is
+reproduced with the `jira` library (the same `search_issues(jql, expand="changelog",
+maxResults=False)` calls it makes: its main query, one search for the epics, one per epic) and the
+results say so.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from jira import JIRA
+
+from bench.figure import Figure
+from bench.harness import breakdown, config_for, gateway_for, recomputer_for, rest_requests, timed
+from bench.seeds import GeneratedProgram
+from sandbox.server import RunningSandbox, start_sandbox
+
+VENV = Path(__file__).with_name(".peer-venv")
+PACKAGE = "jira-agile-metrics==0.24"
+COMMAND = VENV / "bin" / "jira-agile-metrics"
+
+CONFIG = """\
+Connection:
+  Domain: {url}
+  Username: {user}
+  Password: {token}
+Query: key = {program}
+Workflow:
+  Backlog: To Do
+  In Progress: In Progress
+  In Review: In Review
+  Done: Done
+Output:
+  Quantiles: [0.5, 0.85]
+  Progress report: progress.html
+  Progress report title: Generated program
+  Progress report epic query template: {epics}
+  Progress report story query template: {stories}
+  Progress report teams:
+    - Name: Team
+      Min throughput: 5
+      Max throughput: 10
+      WIP: 1
+"""
+
+
+def epic_query(program: str, flavor: str) -> str:
+    if flavor == "cloud":
+        return f"parent = {program} AND issuetype = Epic"
+    return f'"Parent Link" = {program} AND issuetype = Epic'
+
+
+def story_query(flavor: str) -> str:
+    return "parent = {epic}" if flavor == "cloud" else '"Epic Link" = {epic}'
+
+
+def ensure_venv(timeout: float = 420.0) -> str | None:
+    """Create the peer's own venv with jira-agile-metrics installed; return why not, or None."""
+    if COMMAND.exists():
+        return None
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120,
+                       capture_output=True)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", PACKAGE], check=True,
+                       timeout=timeout, capture_output=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"could not install {PACKAGE}: {type(exc).__name__}: {str(exc)[-300:]}"
+    return None if COMMAND.exists() else f"{PACKAGE} installed no {COMMAND.name} command"
+
+
+def run_peer(sandbox: RunningSandbox, program: GeneratedProgram) -> tuple[float, str | None]:
+    """Run the real jira-agile-metrics against the sandbox; return (seconds, failure or None)."""
+    email, token = sandbox.admin_auth
+    with tempfile.TemporaryDirectory(prefix="pmrollup-peer-") as folder:
+        config = Path(folder) / "config.yml"
+        config.write_text(CONFIG.format(url=sandbox.url, user=email, token=token, program=program.initiative,
+                                        epics=epic_query(program.initiative, sandbox.flavor),
+                                        stories=story_query(sandbox.flavor)), encoding="utf-8")
+        started = time.perf_counter()
+        try:
+            done = subprocess.run([str(COMMAND), str(config), "--output-directory", folder], cwd=folder,
+                                  capture_output=True, text=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            return time.perf_counter() - started, "timed out after 300 s"
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        last = [line for line in done.stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
+        return seconds, f"exit {done.returncode}: {last[0][:300]}"
+    return seconds, None
+
+
+def reproduce(sandbox: RunningSandbox, program: GeneratedProgram) -> dict[str, int]:
+    """Make the peer's calls with the `jira` library: main query, epics, then one search per epic."""
+    email, token = sandbox.admin_auth
+    client = JIRA(server=sandbox.url, basic_auth=(email, token), max_retries=0)
+    try:
+        client.fields()
+        client.search_issues(f"key = {program.initiative}", expand="changelog", maxResults=False)
+        epics = client.search_issues(epic_query(program.initiative, sandbox.flavor), expand="changelog",
+                                     maxResults=False)
+        done: dict[str, int] = {}
+        template = story_query(sandbox.flavor)
+        for epic in epics:
+            stories = client.search_issues(template.format(epic=f'"{epic.key}"'), expand="changelog",
+                                           maxResults=False)
+            done[epic.key] = sum(1 for s in stories if s.fields.status.statusCategory.key == "done")
+        return done
+    finally:
+        client.close()
+
+
+def measure(program: GeneratedProgram, flavor: str, real: bool = True) -> tuple[list[Figure], dict[str, Any]]:
+    """Roll the program up with pmrollup and with the peer on one sandbox; compare requests and time."""
+    with start_sandbox(program.seed, flavor) as sandbox:
+        config = config_for(flavor)
+        recomputer = recomputer_for(config, gateway_for(sandbox, config))
+        sandbox.clear_requests()
+        ours = timed(lambda: recomputer.program(program.initiative))
+        our_requests = rest_requests(sandbox)
+
+        problem = ensure_venv() if real else "not run (quick mode)"
+        sandbox.clear_requests()
+        seconds = 0.0
+        if problem is None:
+            seconds, problem = run_peer(sandbox, program)
+        how = "jira-agile-metrics 0.24 (real run)"
+        if problem is not None:
+            sandbox.clear_requests()
+            seconds = timed(lambda: reproduce(sandbox, program)).seconds
+            how = f"its request pattern reproduced with the jira library; the real peer: {problem}"
+        peer_requests = rest_requests(sandbox)
+
+    figures = [
+        Figure(f"full recompute vs peer: requests ({flavor})", len(our_requests), "req", "peer",
+               len(peer_requests), "<= peer", len(our_requests) <= len(peer_requests),
+               note=f"peer: {how}; peer requests {breakdown(peer_requests)}"),
+        Figure(f"full recompute vs peer: time ({flavor})", ours.seconds, "s", "peer", seconds, "<= peer",
+               ours.seconds <= seconds,
+               note="pmrollup: cold first run including its writes; peer: whole run"
+                    + ("" if problem is None else " (reproduction: requests and parsing only)")),
+    ]
+    details = {"peer": how, "peer_seconds": round(seconds, 3), "peer_requests": breakdown(peer_requests),
+               "pmrollup_seconds": round(ours.seconds, 3), "pmrollup_requests": breakdown(our_requests)}
+    return figures, details
+
+
+def quick_measure(program: GeneratedProgram, flavor: str) -> tuple[list[Figure], dict[str, Any]]:
+    """Compare with the peer's request pattern only: no install, no subprocess."""
+    return measure(program, flavor, real=False)
