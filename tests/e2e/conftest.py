@@ -36,7 +36,7 @@ MARKER = re.compile(r"\[pmrollup:([^\]]*)\]")
 
 APP_YAML = """\
 timezone: UTC
-jira: {flavor: FLAVOR}
+jira: {flavor: FLAVOR, projects: PROJECTS}
 outputs:
   progress_pct: Progress %
   scope_growth_pct: Scope growth %
@@ -49,12 +49,13 @@ worker: {debounce_seconds: DEBOUNCE, max_delay_seconds: MAX_DELAY, max_attempts:
 """
 
 
-def write_config(folder: Path, flavor: str = "cloud", debounce: float = 0.3, max_delay: float = 2.0) -> Path:
+def write_config(folder: Path, flavor: str = "cloud", debounce: float = 0.3, max_delay: float = 2.0,
+                 projects: tuple[str, ...] = ()) -> Path:
     """Write an app.yaml for the demo seed into `folder` and return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "app.yaml"
     path.write_text(APP_YAML.replace("FLAVOR", flavor).replace("DEBOUNCE", str(debounce))
-                    .replace("MAX_DELAY", str(max_delay)))
+                    .replace("MAX_DELAY", str(max_delay)).replace("PROJECTS", json.dumps(list(projects))))
     return path
 
 
@@ -207,9 +208,9 @@ def live(sandbox_factory: SandboxFactory, tmp_path: Path, logs: LogCapture,
     started: list[Service] = []
 
     def start(name: str = "site", debounce: float = 0.3, max_delay: float = 2.0, worker: bool = True,
-              register_hook: bool = True) -> Live:
-        sandbox = sandbox_factory(DEMO_SEED)
-        config = load_config(write_config(tmp_path / name, debounce=debounce, max_delay=max_delay))
+              register_hook: bool = True, flavor: str = "cloud", projects: tuple[str, ...] = ()) -> Live:
+        sandbox = sandbox_factory(DEMO_SEED, flavor)
+        config = load_config(write_config(tmp_path / name, flavor, debounce, max_delay, projects))
         service = Service(config, port=0, environ=jira_env(sandbox), poll_seconds=0.05, lease_seconds=30)
         if worker:
             service.start()

@@ -52,3 +52,22 @@ def test_a_link_between_two_epics_updates_both(live: LiveFactory) -> None:
     assert site.outputs("PAY-2")["dependencies_overdue"] == before + 1
     assert set(site.recomputes("PAY-1")[-1]["projects"]) >= {"PAY-2", "WEB-2"}
     assert pending_writes(site.gateway, site.config, "PAY-1") == {}
+
+
+def test_on_data_center_moving_a_story_by_epic_link_updates_both_epics(live: LiveFactory) -> None:
+    site = live(flavor="datacenter")
+    site.sandbox.edit("PAY-12", {"fields": {"Epic Link": "PAY-3"}})
+    site.settle()
+    assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 37, 1)
+    assert site.outputs("PAY-3")["progress_pct"] == round(100 * 19 / 55, 1)
+    assert pending_writes(site.gateway, site.config, "PAY-1") == {}
+
+
+def test_changes_outside_the_configured_jira_projects_are_skipped(live: LiveFactory) -> None:
+    site = live(projects=("OPS",))
+    site.sandbox.edit("PAY-12", {"status": "Done"})
+    site.sandbox.edit("OPS-4", {"status": "Done"})
+    site.settle()
+    reasons = [r["reason"] for r in site.logs.named("delivery.skipped")]
+    assert any("PAY-12 is in Jira project PAY, outside jira.projects" in r for r in reasons), reasons
+    assert [r["key"] for r in site.recomputes()] == ["OPS-1"]
