@@ -71,3 +71,38 @@ def test_changes_outside_the_configured_jira_projects_are_skipped(live: LiveFact
     reasons = [r["reason"] for r in site.logs.named("delivery.skipped")]
     assert any("PAY-12 is in Jira project PAY, outside jira.projects" in r for r in reasons), reasons
     assert [r["key"] for r in site.recomputes()] == ["OPS-1"]
+
+
+def test_a_blocker_finishing_updates_the_epics_it_blocks_even_in_another_program(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.edit("PAY-16", {"status": "Done"})  # PAY-16 (in PAY-3) blocks OPS-4 (in OPS-1, no program)
+    site.settle()
+    assert {r["key"] for r in site.recomputes()} == {"PAY-1", "OPS-1"}
+    assert pending_writes(site.gateway, site.config, "PAY-1") == {}
+    assert site.outputs("OPS-1")["progress_pct"] is not None
+
+
+def test_deleting_or_creating_a_story_updates_its_epic(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.delete("PAY-13")  # 2 open points leave PAY-2: 24 of 38
+    site.settle()
+    assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 38, 1)
+    site.sandbox.create({"key": "PAY-99", "type": "Story", "summary": "Payout fees report", "parent": "PAY-2",
+                         "fields": {"Story Points": 10}})
+    site.settle()
+    assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 48, 1)
+    assert pending_writes(site.gateway, site.config, "PAY-1") == {}
+
+
+def test_one_story_change_reads_its_epics_items_only_and_the_rest_from_snapshots(live: LiveFactory) -> None:
+    site = live()
+    site.sandbox.edit("PAY-12", {"status": "In Progress"})  # the first evaluation reads every epic
+    site.settle()
+    site.sandbox.clear_requests()
+    site.sandbox.edit("PAY-12", {"status": "Done"})
+    site.settle()
+    searches = [r["query"]["jql"] for r in site.sandbox.requests() if r["path"].endswith("/search/jql")]
+    item_searches = [jql for jql in searches if jql.startswith("parent in")]
+    assert item_searches == ["parent in (PAY-2) ORDER BY key ASC"]
+    assert len(searches) <= 4, searches  # place the story; the program and its epics; items; blockers
+    assert site.outputs("PAY-2")["progress_pct"] == 67.5
