@@ -1,12 +1,12 @@
-"""How a benchmark turns one Jira change into the recompute the worker would run for its delivery."""
+"""Deliveries for benchmarks: captured from the sandbox as Jira sends them, processed by the service's
+own routing, recompute and worker."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import requests
 from flask import Flask, request
@@ -16,64 +16,13 @@ from connector.client import JiraGateway
 from rules.config import AppConfig
 from sandbox.server import RunningSandbox
 from webhooks.inbox import Inbox, Target
-from webhooks.recompute import Recomputer
-from webhooks.worker import RecomputeResult, SkipDelivery, Worker
+from webhooks.routing import Router
+from webhooks.services import rules_for
+from webhooks.serving import TargetRecompute
+from webhooks.worker import Recompute, Worker
 
 ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "issuelink_created",
                 "issuelink_deleted")
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change made in the sandbox: the issue, its epic and program, and its delivery when captured."""
-
-    key: str
-    issue_id: str
-    epic: str | None
-    program: str | None
-    payload: Mapping[str, Any] | None = None
-
-
-class Route(Protocol):
-    name: str
-
-    def change(self, key: str, body: Mapping[str, Any]) -> Change: ...
-    def process(self, change: Change) -> None: ...
-    def close(self) -> None: ...
-
-
-class DirectRoute:
-    """Recompute the changed story's epic from Jira and its program from snapshots, as routing decides."""
-
-    name = "Recomputer.program(changed={epic}, reconcile=[story])"
-
-    def __init__(self, sandbox: RunningSandbox, recomputer: Recomputer) -> None:
-        self.sandbox = sandbox
-        self.recomputer = recomputer
-
-    def change(self, key: str, body: Mapping[str, Any]) -> Change:
-        self.sandbox.edit(key, body)
-        store = self.sandbox.site.store
-        with store.lock:
-            issue = store.issues[key]
-            epic = issue.parent
-            program = store.issues[epic].parent if epic else None
-            return Change(key, str(issue.id), epic, program)
-
-    def process(self, change: Change) -> None:
-        if change.program is not None and change.epic is not None:
-            self.recomputer.program(change.program, changed={change.epic}, reconcile=[change.issue_id])
-        elif change.epic is not None:
-            self.recomputer.project(change.epic, reconcile=[change.issue_id])
-
-    def close(self) -> None:
-        return None
-
-
-def route_for(sandbox: RunningSandbox, config: AppConfig, gateway: JiraGateway,
-              recomputer: Recomputer) -> Route:
-    """Return the way one change reaches a recompute."""
-    return DirectRoute(sandbox, recomputer)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -115,6 +64,9 @@ class Capture:
             return list(self.bodies)
 
     def close(self) -> None:
+        """Unregister the webhook (so the sandbox stops sending here), then stop receiving."""
+        requests.delete(f"{self.sandbox.url}/rest/webhooks/1.0/webhook/{self.hook_id}",
+                        auth=self.sandbox.admin_auth, timeout=10).raise_for_status()
         self._server.shutdown()
         self._server.server_close()
 
@@ -130,60 +82,32 @@ def capture_edits(sandbox: RunningSandbox, edits: Sequence[tuple[str, Mapping[st
         capture.close()
 
 
-def recompute_with(recomputer: Recomputer) -> Callable[[Target], RecomputeResult]:
-    """Return the worker's recompute callable: a target to its program or project recompute."""
-
-    def recompute(target: Target) -> RecomputeResult:
-        reconcile = sorted(target.reconcile)
-        if target.kind == "program":
-            evaluation = recomputer.program(target.key, changed=set(target.projects), reconcile=reconcile)
-        else:
-            evaluation = recomputer.project(target.key, reconcile=reconcile)
-        return RecomputeResult(findings=evaluation.findings_by_severity(),
-                               fields_written=sum(r.fields_written for r in evaluation.results),
-                               comments_posted=sum(r.comments_posted for r in evaluation.results))
-
-    return recompute
+def service_parts(config: AppConfig, gateway: JiraGateway, store: Inbox | None = None
+                  ) -> tuple[Router, TargetRecompute]:
+    """Return the service's own routing and recompute callable, as `pmrollup serve` builds them."""
+    rules = rules_for(config)
+    labels = {label for rule in rules.rules for label in rule.labels}
+    return Router(config, gateway, labels), TargetRecompute(config, gateway, rules, store)
 
 
-class InterimRouting:
-    """Route issue deliveries by the payload's parent, until `webhooks.routing` provides targets_for."""
-
-    name = "bench interim routing (payload parent, one locate per epic)"
-
-    def __init__(self, gateway: JiraGateway) -> None:
-        self.gateway = gateway
-        self.program_of: dict[str, str | None] = {}
-
-    def __call__(self, payload: dict[str, Any]) -> list[Target]:
-        issue = payload.get("issue") or {}
-        fields = issue.get("fields") or {}
-        kind = (fields.get("issuetype") or {}).get("name")
-        hierarchy = self.gateway.config.hierarchy
-        if kind in (*hierarchy.project_types, *hierarchy.program_types):
-            raise SkipDelivery(f"{issue.get('key')} is a {kind}: pmrollup's own writes land there")
-        parent = (fields.get("parent") or {}).get("key")
-        if not parent:
-            raise SkipDelivery(f"{issue.get('key')} has no parent")
-        if parent not in self.program_of:
-            self.program_of[parent] = self.gateway.locate(parent).program_key
-        program = self.program_of[parent]
-        reconcile = frozenset({str(issue["id"])}) if issue.get("id") else frozenset()
-        if program is None:
-            return [Target("project", parent, reconcile=reconcile)]
-        return [Target("program", program, frozenset({parent}), reconcile)]
+def process(payload: Mapping[str, Any], router: Router, recompute: Recompute) -> list[Target]:
+    """Do what the worker does for one delivery: route it, then recompute each target."""
+    targets = router(dict(payload))
+    for target in targets:
+        recompute(target)
+    return targets
 
 
-def targets_for_service(gateway: JiraGateway) -> tuple[Callable[[dict[str, Any]], list[Target]], str]:
-    """Return the routing the service uses (and its name)."""
-    return InterimRouting(gateway), InterimRouting.name
+def worker_for(store: Inbox, config: AppConfig, gateway: JiraGateway, recompute: Recompute | None = None,
+               lease_seconds: float = 30.0) -> Worker:
+    """Return the service's worker over a store, optionally with a wrapped recompute callable."""
+    router, own = service_parts(config, gateway, store)
+    return Worker(store, router, recompute or own, config, lease_seconds=lease_seconds, poll_seconds=0.05)
 
 
-def drain(store: Inbox, config: AppConfig, gateway: JiraGateway, recomputer: Recomputer,
-          timeout: float = 300.0) -> dict[str, Any]:
-    """Run a worker over the store until nothing is left; return what it took."""
-    targets_for, routing = targets_for_service(gateway)
-    worker = Worker(store, targets_for, recompute_with(recomputer), config, poll_seconds=0.05)
+def drain(store: Inbox, config: AppConfig, gateway: JiraGateway, timeout: float = 300.0) -> dict[str, Any]:
+    """Run the service's worker over the store until nothing is left; return what it took."""
+    worker = worker_for(store, config, gateway)
     before = gateway.request_count
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
@@ -194,4 +118,4 @@ def drain(store: Inbox, config: AppConfig, gateway: JiraGateway, recomputer: Rec
         if handled == 0:
             time.sleep(0.05)
     return {"seconds": round(time.perf_counter() - started, 2), "requests": gateway.request_count - before,
-            "routing": routing, "depth": store.depth()}
+            "depth": store.depth()}

@@ -32,7 +32,8 @@ IssueState = dict[str, tuple[str, str]]
 
 def config_for(flavor: str, store_path: str | Path = "pmrollup-bench.sqlite3", debounce: float = 0.3,
                max_delay: float = 2.0) -> AppConfig:
-    """Return the app config the benchmarks run with, for a flavor."""
+    """Return the app config the benchmarks run with, for a flavor (and fix today, unless set)."""
+    os.environ.setdefault("PMROLLUP_TODAY", TODAY)
     return parse_config(app_yaml(flavor, str(store_path), debounce, max_delay))
 
 

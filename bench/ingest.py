@@ -6,11 +6,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,16 +20,16 @@ from flask import Flask, Response
 
 from bench.delivery import capture_edits, drain
 from bench.figure import Figure
-from bench.harness import ROOT, config_for, environ_for, gateway_for, recomputer_for, wait_until
+from bench.harness import config_for, environ_for, gateway_for
 from bench.seeds import GeneratedProgram, app_yaml
+from bench.service import PATH, SECRET, Gunicorn, load_in_process
 from sandbox.server import RunningSandbox, start_sandbox
 from webhooks.inbox import SqliteInbox
 from webhooks.signature import HEADER, sign
 
-SECRET = "bench-webhook-secret"
-PATH = "/webhooks/jira"
 CONCURRENCY = 4
 CEILING = "ceiling (bare 204)"
+WARM_UP = 100
 
 
 def bare_app() -> Flask:
@@ -49,43 +45,6 @@ def bare_app() -> Flask:
         return Response("ok", status=200)
 
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Gunicorn:
-    """A gunicorn with 2 sync workers serving an app factory on a loopback port."""
-
-    def __init__(self, app: str, env: Mapping[str, str], log: Path, workers: int = 2) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-                   f"127.0.0.1:{self.port}", "--log-level", "warning", app]
-        with log.open("ab") as sink:  # the service logs a JSON line per delivery: never a pipe left unread
-            self.process = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=sink, stderr=sink)
-        if not wait_until(self._ready, 30, 0.1):
-            self.stop()
-            raise RuntimeError(f"gunicorn {app} did not start")
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            return False
-        try:
-            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
 
 
 def load(url: str, bodies: Sequence[bytes], total: int, concurrency: int, run: str) -> dict[str, Any]:
@@ -127,18 +86,6 @@ def load(url: str, bodies: Sequence[bytes], total: int, concurrency: int, run: s
             "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
-def load_in_process(url: str, bodies_file: Path, total: int, concurrency: int, run: str) -> dict[str, Any]:
-    """Run the load generator in its own process and return what it measured."""
-    command = [sys.executable, "-m", "bench.ingest", url, str(bodies_file), "--total", str(total),
-               "--concurrency", str(concurrency), "--run", run]
-    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=600, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def deliveries_for(sandbox: RunningSandbox, program: GeneratedProgram, count: int = 40) -> list[bytes]:
     """Capture real deliveries from edits across the program's epics."""
     edits: list[tuple[str, Mapping[str, Any]]] = []
@@ -149,7 +96,7 @@ def deliveries_for(sandbox: RunningSandbox, program: GeneratedProgram, count: in
     return capture_edits(sandbox, edits)
 
 
-def measure(program: GeneratedProgram, flavor: str, total: int = 3000,
+def measure(program: GeneratedProgram, flavor: str, total: int = 1000,
             concurrency: int = CONCURRENCY) -> tuple[list[Figure], dict[str, Any]]:
     """Load the ceiling and the real service alike, then process everything the service accepted."""
     with start_sandbox(program.seed, flavor) as sandbox, \
@@ -166,22 +113,21 @@ def measure(program: GeneratedProgram, flavor: str, total: int = 3000,
         for name, app in (("ceiling", "bench.ingest:bare_app()"), ("pmrollup", "webhooks.app:create_app()")):
             server = Gunicorn(app, env, Path(folder) / f"{name}.log")
             try:
-                load_in_process(server.url, bodies_file, 200, concurrency, f"warm-{name}")
+                load_in_process(server.url, bodies_file, WARM_UP, concurrency, f"warm-{name}")
                 figures_in[name] = load_in_process(server.url, bodies_file, total, concurrency, name)
             finally:
                 server.stop()
 
         store = SqliteInbox(str(store_path))
         config = config_for(flavor, store_path)
-        gateway = gateway_for(sandbox, config)
-        drained = drain(store, config, gateway, recomputer_for(config, gateway, store))
+        drained = drain(store, config, gateway_for(sandbox, config))
         counts = store.counts()
 
     ours, ceiling = figures_in["pmrollup"], figures_in["ceiling"]
     accepted = ours["statuses"].get("202", 0)
     stored = counts.deliveries_stored
     processed = stored - counts.deliveries_pending - counts.deliveries_dead
-    all_done = accepted + 200 == stored and processed == stored and counts.targets_pending == 0
+    all_done = accepted + WARM_UP == stored and processed == stored and counts.targets_pending == 0
     load_note = f"{total} signed deliveries, {concurrency} client threads in another process"
     figures = [
         Figure(f"ingest: deliveries/s, gunicorn 2 workers ({flavor})", ours["rate"], "/s", CEILING,
@@ -191,8 +137,12 @@ def measure(program: GeneratedProgram, flavor: str, total: int = 3000,
                "< 50 ms", ours["p99_ms"] < 50),
         Figure(f"ingest: accepted deliveries processed ({flavor})", processed, "", "stored", stored,
                "= stored", all_done,
-               note=f"{accepted} accepted in the timed run (+200 warm-up); statuses {ours['statuses']}; "
-                    f"drained in {drained['seconds']} s with {drained['requests']} Jira requests"),
+               note=f"{accepted} accepted in the timed run (+{WARM_UP} warm-up); "
+                    f"statuses {ours['statuses']}; drained by the worker in {drained['seconds']} s"),
+        Figure(f"ingest: Jira requests per delivery processed ({flavor})",
+               drained["requests"] / max(1, stored), "req", "-", None, "-", None,
+               note=f"{drained['requests']} requests (routing and recomputes) for {stored} deliveries "
+                    f"about {len(bodies)} distinct edits"),
     ]
     return figures, {"pmrollup": ours, "ceiling": ceiling, "drain": drained, "counts": vars(counts)}
 

@@ -1,48 +1,59 @@
-"""The real service for benchmarks and soak runs: the web side on loopback, the worker in a thread or in
-its own process, webhooks registered on the sandbox so deliveries are Jira's own."""
+"""The real service for benchmarks and soak runs: the web side on loopback, the worker in a thread or as
+`pmrollup worker` in its own process, a webhook registered on the sandbox so deliveries are Jira's own."""
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
+import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bench.delivery import ISSUE_EVENTS, QuietHandler, recompute_with, targets_for_service
-from bench.harness import config_for, gateway_for, recomputer_for
-from connector.client import Credentials, JiraGateway
+from bench.delivery import ISSUE_EVENTS, QuietHandler, service_parts, worker_for
+from bench.harness import ROOT, environ_for, gateway_for, wait_until
+from connector.client import JiraGateway
 from rules.config import AppConfig
 from sandbox.server import RunningSandbox
 from webhooks.app import SECRET_ENV, create_app
 from webhooks.inbox import SqliteInbox, Target
-from webhooks.recompute import Recomputer
+from webhooks.serving import jira_check_for
 from webhooks.telemetry import Metrics
-from webhooks.worker import RecomputeResult, Worker
+from webhooks.worker import Recompute, RecomputeResult
 
 SECRET = "bench-webhook-secret"
+PATH = "/webhooks/jira"
+# The `pmrollup` command as the console script runs it (`-m webhooks.cli` would not load the commands).
+PMROLLUP = (sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 class WebSide:
     """`create_app` on a real SQLite inbox, served threaded on loopback, registered on the sandbox."""
 
     def __init__(self, sandbox: RunningSandbox, config: AppConfig, store_path: str | Path,
-                 jira_check: Callable[[], str | None] | None = None, port: int = 0) -> None:
+                 port: int = 0, register: bool = True) -> None:
         self.store = SqliteInbox(str(store_path))
         self.metrics = Metrics()
-        app = create_app(config, store=self.store, environ={SECRET_ENV: SECRET}, jira_check=jira_check,
-                         metrics=self.metrics)
+        app = create_app(config, store=self.store, environ={SECRET_ENV: SECRET}, metrics=self.metrics,
+                         jira_check=jira_check_for(config, environ_for(sandbox)))
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True,
                                                    request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
+        if register:
+            self.register(sandbox)
+
+    def register(self, sandbox: RunningSandbox) -> None:
+        """Register this web side as a webhook on the sandbox, signed with the shared secret."""
         response = requests.post(f"{sandbox.url}/rest/webhooks/1.0/webhook", auth=sandbox.admin_auth,
                                  json={"name": "pmrollup", "url": self.url + "/webhooks/jira",
                                        "events": list(ISSUE_EVENTS), "secret": SECRET}, timeout=10)
@@ -54,14 +65,14 @@ class WebSide:
 
 
 class CountingRecompute:
-    """The worker's recompute callable, counting the recomputes it performs (and the targets)."""
+    """Wrap the worker's recompute callable, keeping the targets it recomputed."""
 
-    def __init__(self, recomputer: Recomputer) -> None:
-        self._recompute = recompute_with(recomputer)
+    def __init__(self, recompute: Recompute) -> None:
+        self._recompute = recompute
         self.targets: list[Target] = []
         self._lock = threading.Lock()
 
-    def __call__(self, target: Target) -> RecomputeResult:
+    def __call__(self, target: Target) -> RecomputeResult | None:
         result = self._recompute(target)
         with self._lock:
             self.targets.append(target)
@@ -74,14 +85,14 @@ class CountingRecompute:
 
 
 class WorkerThread:
-    """A real Worker over the same store, running in a daemon thread until stopped."""
+    """The service's worker over the same store, in a daemon thread, counting its recomputes."""
 
     def __init__(self, sandbox: RunningSandbox, config: AppConfig, store_path: str | Path) -> None:
         self.store = SqliteInbox(str(store_path))
         self.gateway: JiraGateway = gateway_for(sandbox, config)
-        self.recompute = CountingRecompute(recomputer_for(config, self.gateway, self.store))
-        targets_for, self.routing = targets_for_service(self.gateway)
-        self.worker = Worker(self.store, targets_for, self.recompute, config, poll_seconds=0.05)
+        _, own = service_parts(config, self.gateway, self.store)
+        self.recompute = CountingRecompute(own)
+        self.worker = worker_for(self.store, config, self.gateway, self.recompute)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.worker.run_forever, args=(self._stop,), daemon=True)
         self._thread.start()
@@ -91,28 +102,31 @@ class WorkerThread:
         self._thread.join(timeout=60)
 
 
-def worker_main(argv: list[str] | None = None) -> int:
-    """Run a worker process over a store against JIRA_URL until killed (or idle with --until-empty)."""
-    parser = argparse.ArgumentParser(description="A pmrollup worker process for soak runs.")
-    parser.add_argument("store")
-    parser.add_argument("flavor")
-    parser.add_argument("--debounce", type=float, default=0.3)
-    parser.add_argument("--max-delay", type=float, default=2.0)
-    parser.add_argument("--lease", type=float, default=5.0)
-    parser.add_argument("--until-empty", action="store_true")
-    args = parser.parse_args(argv)
-    config = config_for(args.flavor, args.store, args.debounce, args.max_delay)
-    store = SqliteInbox(args.store)
-    gateway = JiraGateway(config, Credentials.from_env(os.environ))
-    targets_for, _ = targets_for_service(gateway)
-    worker = Worker(store, targets_for, recompute_with(recomputer_for(config, gateway, store)), config,
-                    lease_seconds=args.lease, poll_seconds=0.05)
-    while True:
-        handled = worker.run_once()
-        if args.until_empty and store.depth() == 0:
-            return 0
-        if handled == 0:
-            time.sleep(0.05)
+class WorkerProcess:
+    """`pmrollup worker` in its own process, against the sandbox, on a config file's store."""
+
+    def __init__(self, sandbox: RunningSandbox, config_file: Path, log: Path, lease: float = 1.0) -> None:
+        command = [*PMROLLUP, "worker", "--lease", f"{lease:g}"]
+        with log.open("ab") as sink:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=environ_for(sandbox, config_file),
+                                            stdout=sink, stderr=sink)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        """Kill the worker with SIGKILL, as an out-of-memory killer or a lost host would."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 def settle(store: SqliteInbox, sandbox: RunningSandbox, timeout: float = 120.0,
@@ -133,9 +147,64 @@ def settle(store: SqliteInbox, sandbox: RunningSandbox, timeout: float = 120.0,
     return False
 
 
-def details_of(store: SqliteInbox) -> dict[str, Any]:
-    return dict(vars(store.counts()))
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-if __name__ == "__main__":
-    sys.exit(worker_main())
+class Gunicorn:
+    """A gunicorn with 2 sync workers serving an app factory on a loopback port."""
+
+    def __init__(self, app: str, env: Mapping[str, str], log: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                   f"127.0.0.1:{self.port}", "--log-level", "warning", app]
+        with log.open("ab") as sink:  # the service logs a JSON line per delivery: never a pipe left unread
+            self.process = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=sink, stderr=sink)
+        if not wait_until(self._ready, 30, 0.1):
+            self.stop()
+            raise RuntimeError(f"gunicorn {app} did not start")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            return False
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def load_in_process(url: str, bodies_file: Path, total: int, concurrency: int, run: str) -> dict[str, Any]:
+    """Run the load generator in its own process and return what it measured."""
+    command = [sys.executable, "-m", "bench.ingest", url, str(bodies_file), "--total", str(total),
+               "--concurrency", str(concurrency), "--run", run]
+    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def log_events(log: Path, name: str) -> list[dict[str, Any]]:
+    """Return the JSON log lines of one event name from a pmrollup process's log file."""
+    found = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("{") and f'"{name}"' in line:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("event") == name:
+                found.append(entry)
+    return found
