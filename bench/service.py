@@ -208,3 +208,55 @@ def log_events(log: Path, name: str) -> list[dict[str, Any]]:
             if entry.get("event") == name:
                 found.append(entry)
     return found
+
+
+class RestartableSandbox(RunningSandbox):
+    """A sandbox Jira whose HTTP side can go down and come back on the same port with the same store,
+    while its webhook sender keeps running (Jira unreachable from pmrollup, still sending deliveries)."""
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def is_down(self) -> bool:
+        return self._down
+
+    _down = False
+
+    def __enter__(self) -> RestartableSandbox:
+        return self
+
+    def down(self) -> None:
+        """Stop answering HTTP: connections to the sandbox are refused from now on."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._down = True
+
+    def up(self) -> None:
+        """Serve the same app, store and request log again on the same port."""
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True,
+                                   request_handler=QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        self._down = False
+
+    def edit_inside(self, key: str, body: Mapping[str, Any]) -> None:
+        """Change an issue from inside Jira (no HTTP): its users still can while pmrollup cannot reach it."""
+        answer = self.app.test_client().post(f"/sandbox/issues/{key}", json=dict(body))
+        if answer.status_code >= 400:
+            text = answer.get_data(as_text=True)
+            raise RuntimeError(f"sandbox edit of {key} failed: {answer.status_code} {text}")
+
+    def stop(self) -> None:
+        if self._down:
+            self.up()
+        super().stop()
+
+
+def rss_mb(pid: int) -> float:
+    """Return a process's resident memory in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmRSS for process {pid}")
