@@ -22,6 +22,8 @@ FIELDS = [
     {"name": "Budget used %", "type": "number"},
     {"name": "Overdue dependencies", "type": "number"},
     {"name": "Health", "type": "select", "options": ["on-track", "at-risk", "off-track"]},
+    # Jira Software's impediment flag: jira-agile-metrics (the peer) looks it up by name.
+    {"name": "Flagged", "type": "select", "options": ["Impediment"]},
 ]
 
 APP_YAML = """\
