@@ -84,4 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m webhooks.cli`: use the imported module, where the subcommands register.
+    from webhooks.cli import main as registered_main
+
+    sys.exit(registered_main())
