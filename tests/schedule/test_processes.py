@@ -132,8 +132,10 @@ def test_two_schedulers_started_by_mistake_never_run_a_sweep_twice(spawn: Any) -
     sandbox, store, start = spawn
     first = start("scheduler-1", PMROLLUP + ["scheduler"])
     second = start("scheduler-2", PMROLLUP + ["scheduler"])
+    # Two interpreters importing pmrollup at once on a busy 2-core machine can take a while to start.
     wait_for("both schedulers",
-             lambda: bool(first.events("schedule.start") and second.events("schedule.start")))
+             lambda: bool(first.events("schedule.start") and second.events("schedule.start")),
+             timeout=60.0)
     already = len(sweep_runs(store))
     wait_for("three sweeps with both up", lambda: len(sweep_runs(store)) >= already + 3)
     assert first.stop() == 0 and second.stop() == 0
