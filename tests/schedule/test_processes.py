@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -90,11 +90,13 @@ def sweep_runs(store: Path) -> list[tuple[str, str | None]]:
                                  "ORDER BY scheduled_at"))
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0,
+             logs: Sequence[Process] = ()) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            said = "".join(f"\n--- {p.log.name} ---\n{p.text()[-2000:]}" for p in logs)
+            raise AssertionError(f"timed out waiting for {what}{said}")
         time.sleep(0.1)
 
 
@@ -131,11 +133,11 @@ def test_two_gunicorn_workers_and_one_scheduler_run_each_sweep_once(spawn: Any) 
 def test_two_schedulers_started_by_mistake_never_run_a_sweep_twice(spawn: Any) -> None:
     sandbox, store, start = spawn
     first = start("scheduler-1", PMROLLUP + ["scheduler"])
+    wait_for("the first scheduler", lambda: bool(first.events("schedule.start")), timeout=60.0,
+             logs=[first])
     second = start("scheduler-2", PMROLLUP + ["scheduler"])
-    # Two interpreters importing pmrollup at once on a busy 2-core machine can take a while to start.
-    wait_for("both schedulers",
-             lambda: bool(first.events("schedule.start") and second.events("schedule.start")),
-             timeout=60.0)
+    wait_for("the second scheduler", lambda: bool(second.events("schedule.start")), timeout=60.0,
+             logs=[second])
     already = len(sweep_runs(store))
     wait_for("three sweeps with both up", lambda: len(sweep_runs(store)) >= already + 3)
     assert first.stop() == 0 and second.stop() == 0
