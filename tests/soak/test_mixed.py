@@ -81,17 +81,23 @@ def mixed_run(program: GeneratedProgram, folder: Path, duration: Duration) -> Sa
     return samples
 
 
-def assert_bounded(samples: Samples) -> None:
-    """Memory settles (the last third no more than 30 MB above the first) and the queue drains."""
+def assert_bounded(samples: Samples, compare_queue: bool = True) -> None:
+    """Memory settles (the last third no more than 30 MB above the first) and the queue drains.
+
+    Comparing the queue's late peak with its early one only means something over many storm
+    cycles: a short run may end inside a storm. The short run relies on the drain `mixed_run`
+    asserts.
+    """
     first, last = samples.thirds(samples.rss)
     assert statistics.median(last) - statistics.median(first) < 30, samples.rss
-    early, late = samples.thirds([float(d) for d in samples.depth])
-    assert max(late) <= 2 * max(early) + 50, samples.depth
+    if compare_queue:
+        early, late = samples.thirds([float(d) for d in samples.depth])
+        assert max(late) <= 2 * max(early) + 50, samples.depth
 
 
 def test_mixed_traffic_with_storms_keeps_memory_and_queue_bounded(program: GeneratedProgram,
                                                                   folder: Path) -> None:
-    assert_bounded(mixed_run(program, folder, SHORT))
+    assert_bounded(mixed_run(program, folder, SHORT), compare_queue=False)
 
 
 @pytest.mark.soak
