@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import webhooks.admin  # noqa: F401  (registers fields, webhook, scheduler, digest and sweep)
+import webhooks.demo  # noqa: F401  (registers `demo`)
 import webhooks.serving  # noqa: F401  (registers `serve` and `worker`)
 from webhooks import inbox_cli  # noqa: F401  (registers `inbox` and `audit`)
 from webhooks.cli import CommandError, load, subcommand
