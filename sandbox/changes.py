@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.fields import from_rest, to_string
-from sandbox.model import ChangeItem, Comment, History, Issue, Link, level_of, now_utc
+from sandbox.model import RESOLUTION_DONE, ChangeItem, Comment, History, Issue, Link, level_of, now_utc
 from sandbox.seed import KEY_PATTERN, parent_change
 from sandbox.store import Store, StoreError
 
@@ -42,6 +42,9 @@ def update_issue(store: Store, issue: Issue, changes: Mapping[str, Any], actor: 
             items.append(change_item(store, fid, old, new))
     if not items:
         return None
+    resolution = resolution_change(store, issue.status, changes.get("status", issue.status))
+    if resolution is not None:
+        items.insert(0, resolution)  # Jira lists the resolution before the status that set it
     store.before_change(issue)
     for fid, new in changes.items():
         if fid == "parent":
@@ -59,9 +62,27 @@ def update_issue(store: Store, issue: Issue, changes: Mapping[str, Any], actor: 
         else:
             issue.values[fid] = new
     issue.updated = now_utc()
+    if resolution is not None:
+        issue.resolved = issue.updated if resolution.to_id else None
     history = History(store.next_id("history"), actor, issue.updated, items)
     issue.histories.append(history)
     return history
+
+
+def is_done(store: Store, status: str) -> bool:
+    """Say whether a status is in the Done category."""
+    return store.status(status).category == "Done"
+
+
+def resolution_change(store: Store, old_status: str, new_status: str) -> ChangeItem | None:
+    """Return the resolution a status change sets (entering Done) or clears (leaving it), if any."""
+    was, now = is_done(store, old_status), is_done(store, new_status)
+    if was == now:
+        return None
+    resolution_id, name, _ = RESOLUTION_DONE
+    if now:
+        return ChangeItem("resolution", "jira", "resolution", None, None, resolution_id, name)
+    return ChangeItem("resolution", "jira", "resolution", resolution_id, name, None, None)
 
 
 def current(issue: Issue, fid: str) -> Any:
@@ -120,6 +141,7 @@ def create_issue(store: Store, body: Mapping[str, Any], actor: str) -> Issue:
             store.set_parent(issue, value)
         elif fid == "status":
             issue.status = value
+            issue.resolved = moment if is_done(store, value) else None
         elif value is not None:
             issue.values[fid] = value
     return issue

@@ -18,6 +18,8 @@ DEFAULT_LINK_TYPES = (
     ("Implements", "is implemented by", "implements"),
 )
 SNAPSHOTS_KEPT = 8
+# The resolution Jira Software's workflows set on entering a Done status: (id, name, description).
+RESOLUTION_DONE = ("10000", "Done", "Work has been completed on this issue.")
 
 
 def level_of(issue_type: str) -> int:
@@ -128,6 +130,7 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     histories: list[History] = field(default_factory=list)
     description: str | None = None
+    resolved: datetime | None = None  # set when the issue enters a Done status, cleared when it leaves
     # (monotonic time of a change, state just before it), newest last, for Cloud's search lag.
     snapshots: list[tuple[float, Issue | None]] = field(default_factory=list, repr=False)
 

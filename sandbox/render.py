@@ -8,7 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.fields import schema_of, to_rest
-from sandbox.model import CATEGORIES, Comment, History, Issue, Link, LinkType, User, level_of
+from sandbox.model import (
+    CATEGORIES,
+    RESOLUTION_DONE,
+    Comment,
+    History,
+    Issue,
+    Link,
+    LinkType,
+    User,
+    level_of,
+)
 from sandbox.store import Store
 
 NOT_NAVIGABLE = ("comment",)  # left out of *navigable, the old search's default field set
@@ -99,6 +109,13 @@ def brief_json(store: Store, view: View, issue: Issue) -> dict[str, Any]:
         "issuetype": issuetype_json(store, view, issue.type)}}
 
 
+def resolution_json(view: View) -> dict[str, Any]:
+    """Render the resolution of a resolved issue, as Jira's Resolution object."""
+    resolution_id, name, description = RESOLUTION_DONE
+    return {"self": view.api(f"resolution/{resolution_id}"), "id": resolution_id,
+            "description": description, "name": name}
+
+
 def link_type_json(view: View, link_type: LinkType) -> dict[str, Any]:
     return {"id": link_type.id, "name": link_type.name, "inward": link_type.inward,
             "outward": link_type.outward, "self": view.api(f"issueLinkType/{link_type.id}")}
@@ -174,7 +191,7 @@ def parent_field_ids(store: Store, issue: Issue) -> dict[str, str | None]:
 
 def all_field_ids(store: Store) -> list[str]:
     ids = ["summary", "issuetype", "status", "project", "parent", "description", "labels", "duedate",
-           "timespent", "created", "updated", "issuelinks", "comment"]
+           "timespent", "created", "updated", "resolution", "resolutiondate", "issuelinks", "comment"]
     return ids + [f.id for f in store.fields.values() if f.custom]
 
 
@@ -244,6 +261,10 @@ def render_fields(store: Store, view: View, issue: Issue, fields: list[str]) -> 
             out[fid] = text_for(view, issue.description)
         elif fid in ("created", "updated"):
             out[fid] = stamp(issue.created if fid == "created" else issue.updated)
+        elif fid == "resolution":
+            out[fid] = resolution_json(view) if issue.resolved else None
+        elif fid == "resolutiondate":
+            out[fid] = stamp(issue.resolved) if issue.resolved else None
         elif fid == "issuelinks":
             out[fid] = issue_links(store, view, issue)
         elif fid == "comment":

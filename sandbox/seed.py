@@ -82,12 +82,24 @@ def build_store(seed: Mapping[str, Any], flavor: str) -> Store:
             issue.histories.append(_history(store, issue, entry, n))
         # As in Jira, an issue's `updated` is the time of its latest change.
         issue.updated = max([issue.updated, *(h.created for h in issue.histories)])
+        issue.resolved = _resolved(store, issue)
     for n, raw in enumerate(_list(seed, "links")):
         for end in ("from", "to"):
             if str(raw.get(end)) not in store.issues:
                 raise SeedError(f"links[{n}]: {end} issue {raw.get(end)!r} is not in the seed")
         store.link(store.link_type(str(raw.get("type", "Blocks"))), str(raw["from"]), str(raw["to"]))
     return store
+
+
+def _resolved(store: Store, issue: Issue) -> datetime | None:
+    """Return when a seeded issue in a Done status was resolved: its last move into Done, else its
+    latest change."""
+    if store.status(issue.status).category != "Done":
+        return None
+    entered = [h.created for h in issue.histories for i in h.items if i.field == "status"
+               and i.to_string and i.to_string.lower() in store.statuses
+               and store.status(i.to_string).category == "Done"]
+    return max(entered) if entered else issue.updated
 
 
 def _list(seed: Mapping[str, Any], name: str) -> list[dict[str, Any]]:

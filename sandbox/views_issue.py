@@ -23,6 +23,7 @@ from sandbox.views_meta import API, view
 
 blueprint = Blueprint("issue", __name__)
 PROPERTY_LIMIT = 32768
+PROPERTY_KEY_LIMIT = 255
 NOT_ON_SCREEN = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 NO_NOTIFY = "To discard the user notification either admin or project admin permissions are required."
 OPERATIONS = {"labels": ["add", "set", "remove"]}
@@ -93,11 +94,36 @@ def edit_issue(version: str, key: str) -> Response:
     with store.lock:
         issue = store.get(key)
         changes = requested_changes(store, issue, body, version)
+        properties = requested_properties(body)
         check_parent(store, issue.type, changes.get("parent"))
         history = update_issue(store, issue, changes, actor().email)
+        if properties:
+            # Set with the edit (IssueUpdateDetails.properties); like PUT property, no changelog entry.
+            issue.properties.update(properties)
+            store.version += 1
         if history is not None:
             here.announcer.issue_event("jira:issue_updated", issue, actor().email, history)
     return Response(status=204)
+
+
+def requested_properties(body: dict[str, Any]) -> dict[str, Any]:
+    """Read an edit body's `properties` ([{key, value}]), refusing what PUT property refuses."""
+    raw = body.get("properties")
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise StoreError("", 400, {"properties": "Properties must be a list of {key, value}."})
+    found: dict[str, Any] = {}
+    for entry in raw:
+        if not isinstance(entry, dict) or not entry.get("key") or "value" not in entry:
+            raise StoreError("", 400, {"properties": "Each property needs a key and a value."})
+        name = str(entry["key"])
+        if len(name) > PROPERTY_KEY_LIMIT:
+            raise StoreError(f"The property key is too long. The maximum length is {PROPERTY_KEY_LIMIT}.")
+        if len(json.dumps(entry["value"])) > PROPERTY_LIMIT:
+            raise StoreError(f"The property value is too long. The maximum length is {PROPERTY_LIMIT}.")
+        found[name] = entry["value"]
+    return found
 
 
 def requested_changes(store: Store, issue: Issue, body: dict[str, Any], version: str) -> dict[str, Any]:

@@ -89,7 +89,10 @@ def test_an_edit_is_delivered_signed_with_jira_headers(sandbox_factory: SandboxF
     assert payload["issue"]["key"] == "PAY-4"
     assert payload["user"]["emailAddress"] == "admin@example.com"
     changed = {i["field"]: (i["fromString"], i["toString"]) for i in payload["changelog"]["items"]}
-    assert changed == {"status": ("In Review", "Done"), "Story Points": ("3", "5")}
+    # Entering Done resolves the issue: Jira lists the resolution first, then the status.
+    assert changed == {"resolution": (None, "Done"), "status": ("In Review", "Done"),
+                       "Story Points": ("3", "5")}
+    assert payload["issue"]["fields"]["resolution"]["name"] == "Done"
 
 
 def test_a_hook_without_a_secret_is_not_signed(sandbox_factory: SandboxFactory, receiver: Receiver) -> None:
