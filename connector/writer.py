@@ -31,8 +31,17 @@ class IssueWrites(GatewayBase):
 
     def write_fields(self, key: str, values: Mapping[str, object], current: Mapping[str, object],
                      labels_add: Sequence[str] = (), labels_remove: Sequence[str] = (),
-                     current_labels: Sequence[str] | None = None) -> dict[str, tuple[object, object]]:
-        """Write the metrics whose value differs from Jira's, and label changes, in one PUT."""
+                     current_labels: Sequence[str] | None = None,
+                     properties: Mapping[str, object] | None = None,
+                     spare_properties: Mapping[str, object] | None = None
+                     ) -> dict[str, tuple[object, object]]:
+        """Write the metrics whose value differs from Jira's, label changes and issue properties in
+        one PUT; `spare_properties` go along only when that PUT is made anyway.
+
+        Jira's edit issue takes `properties` beside `fields` (IssueUpdateDetails), so a changed
+        issue costs one request. With no field or label to change, each of `properties` is set on
+        its own (PUT property): an edit that changes no field is not what the endpoint is for.
+        """
         key = check_key(key)
         targets = self.output_targets()
         update = plan_update(values, current, targets, labels_add, labels_remove, current_labels)
@@ -43,8 +52,10 @@ class IssueWrites(GatewayBase):
             update = plan_update(values, current, self.output_targets(), labels_add, labels_remove,
                                  current_labels)
         if update.empty:
+            for name, value in (properties or {}).items():
+                self.set_property(key, name, value)
             return {}
-        self._put_issue(key, update)
+        self._put_issue(key, update.with_properties({**(spare_properties or {}), **(properties or {})}))
         return update.changed
 
     def _learn_options(self, key: str, infos: Sequence[FieldInfo]) -> None:

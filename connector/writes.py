@@ -1,7 +1,9 @@
-"""Decide what one PUT must carry: only the fields whose value Jira does not already hold."""
+"""Decide what one PUT must carry: only the fields whose value Jira does not already hold, and the
+issue properties that ride in the same edit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,13 +24,23 @@ class FieldUpdate:
     labels_add: tuple[str, ...] = ()
     labels_remove: tuple[str, ...] = ()
     changed: dict[str, tuple[object, object]] = field(default_factory=dict)
+    properties: dict[str, object] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
+        """Say whether no field or label changes, whatever properties it carries."""
         return not self.fields and not self.labels_add and not self.labels_remove
 
+    def with_properties(self, properties: Mapping[str, object]) -> FieldUpdate:
+        """Return the same update carrying issue properties too, each checked against Jira's limit."""
+        for name, value in properties.items():
+            check_property_size(name, json.dumps(value).encode("utf-8"))
+        return FieldUpdate(self.fields, self.labels_add, self.labels_remove, self.changed,
+                           {**self.properties, **properties})
+
     def body(self) -> dict[str, Any]:
-        """Return the JSON body: `fields` for values, `update` for label adds and removes."""
+        """Return the JSON body: `fields` for values, `update` for label adds and removes, and
+        `properties` ([{key, value}], IssueUpdateDetails) for issue properties set in the same edit."""
         body: dict[str, Any] = {}
         if self.fields:
             body["fields"] = dict(self.fields)
@@ -36,6 +48,8 @@ class FieldUpdate:
         ops += [{"remove": label} for label in self.labels_remove]
         if ops:
             body["update"] = {"labels": ops}
+        if self.properties:
+            body["properties"] = [{"key": k, "value": v} for k, v in self.properties.items()]
         return body
 
 

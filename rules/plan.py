@@ -7,6 +7,12 @@
      "announced": {rule: {"kind": "start" | "clear", "at": iso | null, "since": iso}},
      "snapshot": {...project sums, see ProjectMetrics.snapshot...} | null,
      "status_comment_id": str | null}
+
+Only some of it is read back by a later evaluation: each finding's `since`, `figures` and `labels`,
+`announced` (pruned as of now), `snapshot` (the program's view of a project) and
+`status_comment_id`. A state that differs in nothing read back (a finding's message or severity
+text, `evaluated_at`, `last_comment_at`, an expired clear that pruning forgets) is not worth a
+request on its own: it rides along with the issue's next field write instead.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from rules.engine import Finding
 
 STATE_KEY = "pmrollup.state"
 STATE_VERSION = 1
+READ_BACK = ("since", "figures", "labels")  # what plan_writes reads from a stored finding
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class WritePlan:
     labels_remove: tuple[str, ...] = ()
     comments: tuple[CommentAction, ...] = ()
     state: dict[str, Any] = field(default_factory=dict)
-    state_changed: bool = False
+    state_changed: bool = False  # in what a later evaluation reads back (see the module docstring)
 
     @property
     def is_empty(self) -> bool:
@@ -109,8 +116,19 @@ def changed_fields(metrics: Mapping[str, Any], current: Mapping[str, object],
             if name in metrics and not _same(json_scalar(metrics[name]), current.get(name))}
 
 
-def _comparable(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if state is None else {k: v for k, v in state.items() if k != "evaluated_at"}
+def _read_back(state: Mapping[str, Any] | None, announced: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return what a later evaluation reads from a state, with `announced` as it would be kept."""
+    if state is None:
+        return None
+    findings = state.get("findings")
+    return {
+        "findings": {rule: {k: entry.get(k) for k in READ_BACK}
+                     for rule, entry in (findings if isinstance(findings, Mapping) else {}).items()
+                     if isinstance(entry, Mapping)},
+        "announced": dict(announced),
+        "snapshot": state.get("snapshot"),
+        "status_comment_id": state.get("status_comment_id"),
+    }
 
 
 def _prune(announced: dict[str, dict[str, Any]], active: set[str], now: datetime,
@@ -150,6 +168,7 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
         })
     commentable = {f.rule for f in findings if f.comment}
     active = {rule: parse_time(current[rule]["since"]) or now for rule in commentable}
+    kept_before = _prune(announced, set(active), now, quiet)
     due, _held = due_announcements(active, announced, {f.rule for f in findings} - commentable,
                                    now, quiet)
 
@@ -183,7 +202,7 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
         labels_remove=tuple(sorted((owned - wanted) & set(labels))),
         comments=tuple(actions),
         state=state,
-        state_changed=_comparable(state) != _comparable(previous),
+        state_changed=_read_back(state, announced) != _read_back(previous, kept_before),
     )
 
 

@@ -41,7 +41,10 @@ class Gateway(Protocol):
     def blockers(self, keys: Sequence[str]) -> dict[str, Blocker]: ...
     def write_fields(self, key: str, values: Mapping[str, object], current: Mapping[str, object],
                      labels_add: Sequence[str] = (), labels_remove: Sequence[str] = (),
-                     current_labels: Sequence[str] | None = None) -> dict[str, tuple[object, object]]: ...
+                     current_labels: Sequence[str] | None = None,
+                     properties: Mapping[str, object] | None = None,
+                     spare_properties: Mapping[str, object] | None = None
+                     ) -> dict[str, tuple[object, object]]: ...
     def add_comment(self, key: str, body: str, marker: str) -> Any: ...
     def edit_comment(self, key: str, comment_id: str, body: str) -> None: ...
     def set_property(self, key: str, name: str, value: object) -> None: ...
@@ -145,7 +148,8 @@ class Recomputer:
         program, projects = self.gateway.program_with_projects(key, reconcile)
         refresh = [p for p in projects
                    if changed is None or p.key in changed or _snapshot_of(p) is None]
-        results = self._projects(refresh, has_program=True, reconcile=reconcile, dry_run=dry_run)
+        results = self._projects(refresh, has_program=True, reconcile=reconcile, dry_run=dry_run,
+                                 read=projects)
         snapshots: dict[str, Snapshot] = {}
         fresh = {r.key: r for r in results}
         for project in projects:
@@ -177,7 +181,9 @@ class Recomputer:
         return Evaluation(top=result, problems=tuple(self.problems))
 
     def _projects(self, projects: Sequence[Project], has_program: bool,
-                  reconcile: Sequence[str | int], dry_run: bool) -> list[IssueResult]:
+                  reconcile: Sequence[str | int], dry_run: bool,
+                  read: Sequence[Project] = ()) -> list[IssueResult]:
+        """Recompute epics from their items; `read` are other epics already read in this pass."""
         if not projects:
             return []
         items = self.gateway.work_items([p.key for p in projects], reconcile)
@@ -185,7 +191,7 @@ class Recomputer:
         for item in items:
             if item.epic_key:
                 by_epic[item.epic_key].append(item)
-        blockers = self._blockers(projects, by_epic)
+        blockers = self._blockers(projects, by_epic, _as_blockers([*projects, *read], items))
         today = self._today()
         results = []
         for project in projects:
@@ -207,15 +213,18 @@ class Recomputer:
                                         metrics.snapshot(), new_baseline, dry_run))
         return results
 
-    def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]]
-                  ) -> dict[str, Blocker]:
+    def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]],
+                  known: Mapping[str, Blocker]) -> dict[str, Blocker]:
+        """Return the blockers of the epics' dependencies, searching only for those not yet read."""
         wanted: set[str] = set()
         for project in projects:
             members = {project.key} | {i.key for i in by_epic.get(project.key, [])}
             links = [*project.links, *(link for i in by_epic.get(project.key, []) for link in i.links)]
             wanted |= {link.blocker_key for link in links
                        if link.dependent_key in members and link.blocker_key not in members}
-        return self.gateway.blockers(sorted(wanted)) if wanted else {}
+        found = {key: known[key] for key in wanted if key in known}
+        missing = sorted(wanted - set(found))
+        return {**found, **self.gateway.blockers(missing)} if missing else found
 
     def _judge(self, level: str, key: str, jira_project: str, values: Mapping[str, Any],
                details: Mapping[str, Any]) -> list[Finding]:
@@ -252,16 +261,36 @@ class Recomputer:
 
     def _apply(self, issue: Project | Program, plan: WritePlan, findings: Sequence[Finding],
                new_baseline: Baseline | None) -> tuple[int, int]:
-        """Write the plan: fields and labels in one PUT, comments, then the state property."""
+        """Post the comments, then write fields, labels, state and baseline in one PUT.
+
+        Comments go first so that the state recording them is written after they landed: a failure
+        in between leaves them due, and their markers keep a retry from posting them twice.
+        """
+        state, posted = self._post_comments(issue, plan)
+        properties: dict[str, object] = {}
+        if plan.state_changed or state != plan.state:
+            properties[STATE_KEY] = state
+        if new_baseline is not None:
+            properties[BASELINE_KEY] = baseline_to_property(new_baseline)
+        # A state that changed only in what nothing reads back costs no request of its own.
+        spare = {} if STATE_KEY in properties else {STATE_KEY: state}
         rule_of = _rule_for_labels(findings)
         written = self.gateway.write_fields(issue.key, plan.fields, issue.outputs, plan.labels_add,
-                                            plan.labels_remove, current_labels=issue.labels)
+                                            plan.labels_remove, current_labels=issue.labels,
+                                            properties=properties, spare_properties=spare)
         self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new)
                     for m, (old, new) in written.items())
         self._audit([Write(issue.key, "labels", None, label, rule_of.get(label))
                      for label in plan.labels_add]
                     + [Write(issue.key, "labels", label, None, rule_of.get(label))
                        for label in plan.labels_remove])
+        if new_baseline is not None:
+            self._audit([Write(issue.key, BASELINE_KEY, None,
+                               f"{new_baseline.points:g} points, {new_baseline.items} items")])
+        return len(written), posted
+
+    def _post_comments(self, issue: Project | Program, plan: WritePlan) -> tuple[dict[str, Any], int]:
+        """Post or edit the plan's comments; return the state to store and how many were said."""
         state = dict(plan.state)
         posted = 0
         for action in plan.comments:
@@ -276,18 +305,21 @@ class Recomputer:
                 self._audit([Write(issue.key, "comment", None, action.marker)])
                 if action.marker.startswith(STATUS_MARKER):
                     state["status_comment_id"] = str(comment.id)
-        if plan.state_changed or state != plan.state:
-            self.gateway.set_property(issue.key, STATE_KEY, state)
-        if new_baseline is not None:
-            self.gateway.set_property(issue.key, BASELINE_KEY, baseline_to_property(new_baseline))
-            self._audit([Write(issue.key, BASELINE_KEY, None,
-                               f"{new_baseline.points:g} points, {new_baseline.items} items")])
-        return len(written), posted
+        return state, posted
 
     def _audit(self, writes: Iterable[Write]) -> None:
         batch = list(writes)
         if batch and self.audit is not None:
             self.audit(batch)
+
+
+def _as_blockers(projects: Iterable[Project], items: Iterable[WorkItem]) -> dict[str, Blocker]:
+    """Return epics and items read in this pass as the blockers a blocker search would return."""
+    found = {p.key: Blocker(p.key, p.status_category, p.due_date, p.key, p.jira_project) for p in projects}
+    for item in items:  # a sub-task names no epic as a blocker (connector.convert.to_blocker)
+        found[item.key] = Blocker(item.key, item.status_category, item.due_date,
+                                  None if item.is_subtask else item.epic_key, item.key.rsplit("-", 1)[0])
+    return found
 
 
 def _snapshot_of(project: Project) -> Snapshot | None:
