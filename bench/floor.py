@@ -1,7 +1,10 @@
 """The floor, defined once: the Jira requests no correct implementation can avoid.
 
 Pages to read the issues a piece of work must read, at 100 a page (ceil(n/100) per search); one
-search per other set it must read; one PUT per issue whose values changed.
+search per other set it must read; one PUT per issue whose values changed (its fields and the
+properties pmrollup keeps on it go in the same edit). A cold process's one-time field discovery
+(`GET field`, and `GET editmeta` for a select output's options) is not part of any piece of work:
+the benchmarks count it apart and say so.
 """
 
 from __future__ import annotations

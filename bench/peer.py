@@ -1,17 +1,23 @@
 """The same program rolled up by jira-agile-metrics 0.24 (its own venv), beside pmrollup, same run.
 
-When the peer cannot be installed or cannot run against the sandbox, its request pattern is
-reproduced with the `jira` library (the same `search_issues(jql, expand="changelog",
-maxResults=False)` calls it makes: its main query, one search for the epics, one per epic) and the
-results say so.
+The real peer runs against the sandbox on both flavors (the sandbox returns `resolution` and
+`resolutiondate`, which it reads from every issue). It searches with `maxResults=None`, which the
+`jira` library it installs with (3.x: Jira Cloud removed the search 2.x calls) reads as "one page"
+rather than "all pages", so it reads Jira's default page of 50 per search; the figures say how many
+issues it read. When the peer cannot be installed or cannot run, its request pattern is reproduced
+with the `jira` library (the same `search_issues(jql, expand="changelog", maxResults=None)` calls it
+makes: its main query, one search for the epics, one per epic) and the results say so.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,7 @@ PACKAGE = "jira-agile-metrics==0.24"
 REQUIREMENTS = (PACKAGE, "pandas<2", "numpy<2")
 COMMAND = VENV / "bin" / "jira-agile-metrics"
 INSTALLED = VENV / "pmrollup-requirements.txt"
+FETCHED = re.compile(r"Fetched (\d+) issues")  # the peer's log line after each search (with -v)
 
 CONFIG = """\
 Connection:
@@ -83,25 +90,39 @@ def ensure_venv(timeout: float = 420.0) -> str | None:
     return None
 
 
-def run_peer(sandbox: RunningSandbox, program: GeneratedProgram) -> tuple[float, str | None]:
-    """Run the real jira-agile-metrics against the sandbox; return (seconds, failure or None)."""
+@dataclass(frozen=True)
+class PeerRun:
+    """One run of the real peer: its wall time, the issues it says it fetched, or why it failed."""
+
+    seconds: float
+    fetched: int = 0
+    failure: str | None = None
+
+
+def run_peer(sandbox: RunningSandbox, program: GeneratedProgram) -> PeerRun:
+    """Run the real jira-agile-metrics against the sandbox and report how it went."""
     email, token = sandbox.admin_auth
     with tempfile.TemporaryDirectory(prefix="pmrollup-peer-") as folder:
         config = Path(folder) / "config.yml"
+        # JSON strings are YAML scalars: Data Center's queries start with a quoted field name.
         config.write_text(CONFIG.format(url=sandbox.url, user=email, token=token, program=program.initiative,
-                                        epics=epic_query(program.initiative, sandbox.flavor),
-                                        stories=story_query(sandbox.flavor)), encoding="utf-8")
+                                        epics=json.dumps(epic_query(program.initiative, sandbox.flavor)),
+                                        stories=json.dumps(story_query(sandbox.flavor))), encoding="utf-8")
         started = time.perf_counter()
         try:
-            done = subprocess.run([str(COMMAND), str(config), "--output-directory", folder], cwd=folder,
-                                  capture_output=True, text=True, timeout=300, check=False)
+            done = subprocess.run([str(COMMAND), str(config), "--output-directory", folder, "-v"],
+                                  cwd=folder, capture_output=True, text=True, timeout=300, check=False)
         except subprocess.TimeoutExpired:
-            return time.perf_counter() - started, "timed out after 300 s"
+            return PeerRun(time.perf_counter() - started, failure="timed out after 300 s")
         seconds = time.perf_counter() - started
+        wrote = (Path(folder) / "progress.html").exists()
+    fetched = sum(int(n) for n in FETCHED.findall(done.stdout + done.stderr))
     if done.returncode != 0:
         last = [line for line in done.stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
-        return seconds, f"exit {done.returncode}: {last[0][:300]}"
-    return seconds, None
+        return PeerRun(seconds, fetched, f"exit {done.returncode}: {last[0][:300]}")
+    if not wrote:
+        return PeerRun(seconds, fetched, "exit 0 but no progress report written")
+    return PeerRun(seconds, fetched)
 
 
 def peer_search(client: JIRA, jql: str) -> Any:
@@ -143,10 +164,13 @@ def measure(program: GeneratedProgram, flavor: str, real: bool = True) -> tuple[
 
         problem = ensure_venv() if real else "not run (quick mode)"
         sandbox.clear_requests()
-        seconds = 0.0
+        seconds, fetched = 0.0, 0
         if problem is None:
-            seconds, problem = run_peer(sandbox, program)
-        how = "jira-agile-metrics 0.24, real run"
+            run = run_peer(sandbox, program)
+            seconds, fetched, problem = run.seconds, run.fetched, run.failure
+        issues = program.shape.stories + program.shape.epics + 1
+        how = (f"jira-agile-metrics 0.24, real run, progress report written; "
+               f"it read {fetched:,} of {issues:,} issues")
         if problem is not None:
             sandbox.clear_requests()
             reproduced = timed(lambda: reproduce(sandbox, program))
@@ -169,7 +193,8 @@ def measure(program: GeneratedProgram, flavor: str, real: bool = True) -> tuple[
                note="peer: whole run" + ("" if problem is None else
                                          " (the reproduction times its requests and parsing only)")),
     ]
-    details = {"peer": how, "peer_seconds": round(seconds, 3), "peer_requests": breakdown(peer_requests),
+    details = {"peer": how, "peer_seconds": round(seconds, 3), "peer_issues_read": fetched,
+               "peer_requests": breakdown(peer_requests),
                "pmrollup_seconds": round(ours.seconds, 3), "pmrollup_requests": breakdown(our_requests),
                "pmrollup_first_run": {"seconds": round(first.seconds, 3),
                                       "requests": breakdown(first_requests)}}
