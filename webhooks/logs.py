@@ -28,6 +28,27 @@ EVENTS = frozenset({
     "recompute.failed",
     "target.dead",            # a target failed too often and is parked until `pmrollup inbox retry`
     "jira.retry",             # a Jira call is retried (429, 5xx, connection error)
+    "service.listening",      # `pmrollup serve` answers HTTP (its URL, worker threads, schedules)
+    "service.signal",         # SIGTERM or SIGINT received: stopping
+    "service.stop",           # the service stopped
+    "worker.start",           # `pmrollup worker` started (its owner id, the store)
+    "worker.stop",
+    "deliveries.routed",      # a batch of stored deliveries turned into targets
+    "delivery.own_write",     # a delivery of pmrollup's own write: nothing to recompute
+    "delivery.irrelevant_link",  # a link of a type pmrollup does not follow
+    "delivery.nothing_to_do",    # a delivery names no epic or initiative
+    "epicmap.stale",          # the remembered initiative of an epic was wrong and is forgotten
+    "recompute.gone",         # a target's issue no longer exists in Jira
+    "schedule.start",         # the scheduler runs (its jobs and time zone)
+    "schedule.stop",
+    "schedule.run",           # a scheduled job ran (job, scheduled time, what it enqueued)
+    "schedule.skipped",       # a scheduled run was already claimed by another scheduler
+    "schedule.failed",        # a scheduled job failed; recorded with its error
+    "digest.posted",          # a status digest posted on an initiative
+    "digest.muted",           # an initiative's digest held back by the mute label
+    "digest.failed",
+    "jira.blockers_gone",     # blockers Jira no longer returns (deleted or hidden): listed as unknown
+    "jira.notify_users_refused",  # notifyUsers=false refused (it needs admin): edits notify watchers
 })
 
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "signature", "cookie")
