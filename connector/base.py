@@ -18,6 +18,7 @@ from connector.fieldmap import FieldCatalog, FieldIds
 from connector.hierarchy import Jql, check_key
 from connector.retry import RetryPolicy
 from connector.search import search_all
+from connector.sightings import EpicSightings
 from rules.config import AppConfig
 
 log = logging.getLogger("pmrollup.connector")
@@ -69,6 +70,7 @@ class GatewayBase:
         self._options_known: set[str] = set()
         self._notify_off_allowed = True
         self._id_of_key: dict[str, str] = {}
+        self.sightings = EpicSightings()  # every epic's initiative, as the searches last saw it
 
     # -- the client and the plumbing every call goes through
 
@@ -112,6 +114,8 @@ class GatewayBase:
         found = search_all(self.client(), self.retry.run, self.cloud, jql, fields, properties=properties,
                            reconcile=ids, expand=expand)
         self._remember_ids(found)
+        if self._ids is not None:
+            self.sightings.record(found, fields, self._ids, self.config)
         return found
 
     def _remember_ids(self, issues: Sequence[Mapping[str, Any]]) -> None:

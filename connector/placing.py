@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from connector.base import GatewayBase
@@ -23,13 +24,35 @@ def checked_ref(ref: str) -> str:
     return cleaned if cleaned.isdigit() else check_key(cleaned)
 
 
+@dataclass(frozen=True)
+class Placed:
+    """Placements of one batch of references: by key and by id, and the dependents of followed issues."""
+
+    by_ref: Mapping[str, Placement]
+    dependents: Mapping[str, tuple[str, ...]]
+
+    def answer(self, refs: Sequence[str], follow: Collection[str] = ()) -> list[Placement]:
+        """Return what `place_issues(refs, follow)` alone would: the refs found, then the dependents."""
+        found = [self.by_ref[r] for r in (checked_ref(ref) for ref in refs) if r in self.by_ref]
+        followed = {self.by_ref[r].key for r in (checked_ref(ref) for ref in follow) if r in self.by_ref}
+        extra = [self.by_ref[d] for p in found if p.key in followed
+                 for d in self.dependents.get(p.key, ()) if d in self.by_ref]
+        return list({p.key: p for p in [*found, *extra]}.values())
+
+
 def place_issues(gateway: GatewayBase, refs: Sequence[str], follow: Collection[str] = (),
                  reconcile: Sequence[str] = ()) -> list[Placement]:
+    """Place issues named by key or id, plus the issues that those named in `follow` block."""
+    return place_batch(gateway, refs, follow, reconcile).answer(refs, follow)
+
+
+def place_batch(gateway: GatewayBase, refs: Sequence[str], follow: Collection[str] = (),
+                reconcile: Sequence[str] = ()) -> Placed:
     """Place issues named by key or id, plus the issues that those named in `follow` block.
 
-    Ids and keys go into one `key in (...)` search (Jira reads an id there as the issue with that
-    id); references Jira does not know are dropped. `reconcile` ids make a change made a moment ago
-    visible to Cloud's enhanced search.
+    Ids and keys go into one `key in (...)` search per 100 (Jira reads an id there as the issue with
+    that id); references Jira does not know are dropped. `reconcile` ids make a change made a moment
+    ago visible to Cloud's enhanced search. Then one search per level above, never per issue.
     """
     fields = _place_fields(gateway)
     known: dict[str, dict[str, Any]] = {}
@@ -39,10 +62,12 @@ def place_issues(gateway: GatewayBase, refs: Sequence[str], follow: Collection[s
     found = [key_of_ref[r] for r in wanted if r in key_of_ref]
     followed = {key_of_ref.get(checked_ref(r)) for r in follow} - {None}
     link_types = gateway.config.dependency_link_types
-    dependents = [link.dependent_key for key in found if key in followed
-                  for link in dependency_links(known[key], link_types) if link.blocker_key == key]
-    _fetch(gateway, [d for d in dependents if d not in known], fields, known, key_of_ref, ())
-    placed = list(dict.fromkeys(found + [d for d in dependents if d in known]))
+    dependents = {key: tuple(link.dependent_key for link in dependency_links(known[key], link_types)
+                             if link.blocker_key == key) for key in found if key in followed}
+    every_dependent = [d for ds in dependents.values() for d in ds]
+    _fetch(gateway, [d for d in dict.fromkeys(every_dependent) if d not in known], fields, known,
+           key_of_ref, ())
+    placed = list(dict.fromkeys(found + [d for d in every_dependent if d in known]))
     frontier = placed
     for _ in range(MAX_ROUNDS):  # sub-task -> item -> epic -> initiative, one search per level
         above = [up for key in frontier for up in [_above(known[key], gateway)] if up and up not in known]
@@ -51,7 +76,9 @@ def place_issues(gateway: GatewayBase, refs: Sequence[str], follow: Collection[s
         frontier = list(dict.fromkeys(above))
         _fetch(gateway, frontier, fields, known, key_of_ref, ())
         frontier = [key for key in frontier if key in known]
-    return [p for p in (_placement(key, known, gateway) for key in placed) if p is not None]
+    by_key = {p.key: p for p in (_placement(key, known, gateway) for key in placed) if p is not None}
+    by_ref = {ref: by_key[key] for ref, key in key_of_ref.items() if key in by_key}
+    return Placed(by_ref, dependents)
 
 
 def _fetch(gateway: GatewayBase, refs: Sequence[str], fields: Sequence[str], known: dict[str, dict[str, Any]],

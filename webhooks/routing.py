@@ -1,37 +1,39 @@
-"""Decide what one delivery makes pmrollup recompute: the projects and programs it touches.
+"""Decide what deliveries make pmrollup recompute: the projects and programs they touch.
 
-pmrollup's own writes come back as `jira:issue_updated` deliveries; those are recognised here
-(`is_own_write`) and turn into nothing, so a recompute never causes another recompute.
+A batch of deliveries is routed together: a story's change under an epic the epic map knows costs no
+Jira read; everything else the batch needs placed is placed at once (`place_batch`, 100 a page).
+pmrollup's own writes come back as `jira:issue_updated` deliveries and turn into nothing
+(`webhooks.ownwrites`), so a recompute never causes another recompute.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from connector.base import GatewayBase
 from connector.convert import dependency_links
-from connector.errors import JiraNotFound
 from connector.fieldmap import FieldIds
 from connector.payload import LINK_EVENTS, WebhookEvent, dig, read_payload, text
-from connector.placing import place_issues
 from connector.updates import Placement
 from rules.config import AppConfig
+from webhooks.epicroutes import EpicRouting
 from webhooks.inbox import Target
 from webhooks.logs import log_event
+from webhooks.ownwrites import changelog_items, is_own_write
+from webhooks.targets import target_of
 from webhooks.worker import SkipDelivery
+
+__all__ = ["Router", "changelog_items", "is_own_write", "target_of"]
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 WORKLOG_EVENTS = frozenset({"worklog_created", "worklog_updated", "worklog_deleted", "jira:worklog_updated"})
-# `issue_event_type_name` of an update that only adds, edits or removes a comment.
-COMMENT_UPDATES = frozenset({"issue_commented", "issue_comment_edited", "issue_comment_deleted"})
-OWN_LABEL_PREFIX = "pmrollup-"
 # Changelog fields of a blocker that decide its dependents' open and overdue dependencies.
 DEPENDENCY_FIELDS = frozenset({"status", "resolution", "duedate", "due date"})
 
 
-class Router:
-    """Turn a delivery body into targets, reading Jira as little as the change allows."""
+class Router(EpicRouting):
+    """Turn delivery bodies into targets, reading Jira as little as the changes allow."""
 
     def __init__(self, config: AppConfig, gateway: GatewayBase, rule_labels: Iterable[str] = ()) -> None:
         self.config = config
@@ -42,12 +44,19 @@ class Router:
             **dict.fromkeys(LINK_EVENTS, self._link_event),
             **dict.fromkeys(WORKLOG_EVENTS, self._worklog_event),
         }
+        super().__init__()
 
     def __call__(self, payload: dict[str, Any]) -> list[Target]:
         return self.targets_for(payload)
 
     def targets_for(self, payload: Mapping[str, Any]) -> list[Target]:
         """Return the targets a delivery touches; raise SkipDelivery when it names nothing to do."""
+        [outcome] = self.route_batch([payload])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _route(self, payload: Mapping[str, Any]) -> list[Target]:
         ids = self.gateway.field_ids()
         body = dict(payload)
         event = read_payload(body, ids.epic_link, ids.parent_link)
@@ -76,6 +85,10 @@ class Router:
                                      for i in items))
         has_links = isinstance(dig(issue, "fields", "issuelinks"), list)
         dependents = self._dependents(issue) if touches_dependents and has_links else []
+        if not event.parent_changes and (not touches_dependents or (has_links and not dependents)):
+            by_epic = self._by_epic(event, issue)
+            if by_epic is not None:
+                return by_epic
         if event.event == "jira:issue_deleted":
             # Jira no longer has the issue: its parent and links come from the delivery itself.
             refs = [r for r in (event.current_parent, *parents, *dependents) if r]
@@ -123,16 +136,6 @@ class Router:
 
     # -- helpers
 
-    def _place(self, refs: Sequence[str], follow: Collection[str] = (),
-               reconcile: Sequence[str] = ()) -> list[Placement]:
-        unique = [r for r in dict.fromkeys(str(r).strip() for r in refs) if r]
-        if not unique:
-            return []
-        try:
-            return place_issues(self.gateway, unique, follow, [r for r in reconcile if r.isdigit()])
-        except JiraNotFound:
-            return []
-
     def _targets(self, placed: Iterable[Placement], reconcile: frozenset[str], name: str) -> list[Target]:
         found: dict[tuple[str, str], Target] = {}
         for p in placed:
@@ -170,47 +173,6 @@ class Router:
     def _check_scope(self, jira_project: str | None, name: str) -> None:
         if not self._in_scope(jira_project):
             raise SkipDelivery(f"{name} is in Jira project {jira_project}, outside jira.projects")
-
-
-def changelog_items(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return the delivery's changelog items (dicts only)."""
-    items = dig(dict(payload), "changelog", "items")
-    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-
-
-def is_own_write(items: Sequence[Mapping[str, Any]], payload: Mapping[str, Any],
-                 own_fields: Collection[str], rule_labels: Collection[str] = ()) -> bool:
-    """Tell whether an update touches only what pmrollup writes: its output fields, its labels,
-    or a comment (pmrollup's properties never reach `jira:issue_updated`)."""
-    if not items:
-        kind = text(payload.get("issue_event_type_name"))
-        return kind in COMMENT_UPDATES or (kind is None and isinstance(payload.get("comment"), dict))
-    for item in items:
-        name = (text(item.get("field")) or "").casefold()
-        field_id = (text(item.get("fieldId")) or "").casefold()
-        if name in own_fields or (field_id and field_id in own_fields):
-            continue
-        if name == "labels" and _only_own_labels(item, rule_labels):
-            continue
-        return False
-    return True
-
-
-def _only_own_labels(item: Mapping[str, Any], rule_labels: Collection[str]) -> bool:
-    before = set((text(item.get("fromString")) or "").split())
-    after = set((text(item.get("toString")) or "").split())
-    return all(label.startswith(OWN_LABEL_PREFIX) or label in rule_labels for label in before ^ after)
-
-
-def target_of(placed: Placement, reconcile: frozenset[str] = frozenset()) -> Target | None:
-    """Return what to recompute for a placed issue: its program (with its epic), or its lone epic."""
-    if placed.level == "program":
-        return Target("program", placed.key, reconcile=reconcile)
-    if placed.project_key and placed.program_key:
-        return Target("program", placed.program_key, frozenset({placed.project_key}), reconcile)
-    if placed.project_key:
-        return Target("project", placed.project_key, reconcile=reconcile)
-    return None
 
 
 def _find(placed: Sequence[Placement], issue_id: str | None, issue_key: str | None) -> Placement | None:

@@ -1,4 +1,8 @@
-"""The worker: turn stored deliveries into coalesced targets, then recompute the due ones."""
+"""The worker: turn every stored delivery into coalesced targets, then recompute the due ones.
+
+All pending deliveries are routed (a batch at a time) before any target is leased, so a burst
+coalesces into one target per program instead of being recomputed while it is still arriving.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from rules.config import AppConfig
+from webhooks.epicmap import EpicMap
 from webhooks.inbox import Delivery, Inbox, LeasedTarget, StoreError, Target
 from webhooks.logs import log_event
 from webhooks.telemetry import Metrics
@@ -37,6 +42,38 @@ class RecomputeResult:
 
 TargetsFor = Callable[[dict[str, Any]], list[Target]]
 Recompute = Callable[[Target], "RecomputeResult | None"]
+Routed = list[Target] | Exception  # a delivery's targets, or why it could not be routed now
+
+
+@runtime_checkable
+class Routing(Protocol):
+    """Route deliveries a batch at a time, and check targets placed from the epic map once recomputed."""
+
+    def route_batch(self, payloads: Sequence[dict[str, Any]], epics: EpicMap | None = None
+                    ) -> list[Routed]: ...
+    def recheck(self, target: Target, since: float, epics: EpicMap | None = None) -> list[Target]: ...
+
+
+class OneByOne:
+    """Routing from a function of one delivery (tests, simple callers): no batching, no epic map."""
+
+    def __init__(self, targets_for: TargetsFor) -> None:
+        self.targets_for = targets_for
+
+    def route_batch(self, payloads: Sequence[dict[str, Any]], epics: EpicMap | None = None
+                    ) -> list[Routed]:
+        """Route each delivery on its own."""
+        outcomes: list[Routed] = []
+        for payload in payloads:
+            try:
+                outcomes.append(self.targets_for(payload))
+            except Exception as exc:  # noqa: BLE001 - each delivery keeps its own error
+                outcomes.append(exc)
+        return outcomes
+
+    def recheck(self, target: Target, since: float, epics: EpicMap | None = None) -> list[Target]:
+        """Assume nothing, so there is nothing to check."""
+        return []
 
 
 def backoff_seconds(attempt: int, base: float = 5.0, cap: float = 600.0) -> float:
@@ -53,12 +90,12 @@ def describe(exc: BaseException) -> str:
 class Worker:
     """Drain the inbox: deliveries become targets; due targets are leased, recomputed, completed."""
 
-    def __init__(self, store: Inbox, targets_for: TargetsFor, recompute: Recompute, config: AppConfig,
-                 *, clock: Callable[[], float] = time.time, owner: str | None = None,
+    def __init__(self, store: Inbox, targets_for: TargetsFor | Routing, recompute: Recompute,
+                 config: AppConfig, *, clock: Callable[[], float] = time.time, owner: str | None = None,
                  lease_seconds: float = 300.0, poll_seconds: float = 0.5, batch: int = 100,
                  metrics: Metrics | None = None) -> None:
         self.store = store
-        self.targets_for = targets_for
+        self.routing = targets_for if isinstance(targets_for, Routing) else OneByOne(targets_for)
         self.recompute = recompute
         self.settings = config.worker
         self.clock = clock
@@ -70,13 +107,12 @@ class Worker:
         self._last_prune = float("-inf")
 
     def run_once(self) -> int:
-        """Route stored deliveries, then run every due target; return how many of both were handled."""
-        handled = 0
+        """Run the due targets, routing every stored delivery before each lease; return how many
+        deliveries and targets were handled."""
         now = self.clock()
-        for delivery in self.store.next_deliveries(self.batch, now):
-            self._route(delivery, now)
-            handled += 1
+        handled = 0
         for _ in range(self.batch):
+            handled += self.route_pending()  # news that came during a recompute joins its target first
             leased = self.store.lease_due_target(self.owner, self.clock(), self.lease_seconds)
             if leased is None:
                 break
@@ -86,6 +122,23 @@ class Worker:
             self._last_prune = now
             self.store.prune_deliveries(now - RETAIN_DELIVERIES_SECONDS)
         return handled
+
+    def route_pending(self) -> int:
+        """Route deliveries a batch at a time until none is due (or `max_delay` has passed, so a
+        stream that never pauses still lets due targets run); return how many were routed."""
+        started = self.clock()
+        tried: set[int] = set()
+        handled = 0
+        while True:
+            now = self.clock()
+            batch = [d for d in self.store.next_deliveries(self.batch, now) if d.id not in tried]
+            if not batch:
+                return handled
+            tried.update(d.id for d in batch)
+            self._route(batch, now)
+            handled += len(batch)
+            if self.clock() - started >= self.settings.max_delay_seconds:
+                return handled
 
     def run_forever(self, stop_event: threading.Event) -> None:
         """Run until `stop_event` is set, waiting `poll_seconds` whenever there is nothing to do."""
@@ -98,32 +151,54 @@ class Worker:
             if handled == 0:
                 stop_event.wait(self.poll_seconds)
 
-    def _route(self, delivery: Delivery, now: float) -> None:
+    def _route(self, batch: Sequence[Delivery], now: float) -> None:
+        outcomes: dict[int, Routed] = {}
+        readable: list[tuple[Delivery, dict[str, Any]]] = []
+        for delivery in batch:
+            try:
+                readable.append((delivery, _payload(delivery.body)))
+            except SkipDelivery as exc:
+                outcomes[delivery.id] = exc
         try:
-            targets = self.targets_for(_payload(delivery.body))
-        except SkipDelivery as exc:
-            self.store.mark_processed([delivery.id], now, status="skipped")
-            log_event("delivery.skipped", delivery=delivery.identifier, webhook_event=delivery.event,
-                      reason=describe(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - e.g. Jira unavailable: keep the delivery, retry later
-            attempt = delivery.attempts + 1
-            retry_in = backoff_seconds(attempt)
-            dead = self.store.defer_delivery(delivery.id, describe(exc), now, retry_in,
-                                             self.settings.max_attempts)
-            log_event("delivery.dead" if dead else "delivery.failed",
-                      logging.ERROR if dead else logging.WARNING, delivery=delivery.identifier,
-                      webhook_event=delivery.event, attempt=attempt,
-                      retry_in=None if dead else retry_in, error=describe(exc))
-            return
-        self.store.file_targets(delivery.id, targets, now, self.settings.debounce_seconds,
-                                self.settings.max_delay_seconds)
+            routed = self.routing.route_batch([p for _, p in readable], self.store)
+        except Exception as exc:  # noqa: BLE001 - a bug in routing: every delivery waits and is retried
+            routed = [exc] * len(readable)
+        outcomes.update((d.id, outcome) for (d, _), outcome in zip(readable, routed, strict=True))
+        filed: list[tuple[int, list[Target]]] = []
+        skipped: list[int] = []
+        for delivery in batch:
+            outcome = outcomes[delivery.id]
+            if isinstance(outcome, SkipDelivery):
+                skipped.append(delivery.id)
+                log_event("delivery.skipped", delivery=delivery.identifier, webhook_event=delivery.event,
+                          reason=describe(outcome))
+            elif isinstance(outcome, Exception):
+                self._defer(delivery, outcome, now)
+            else:
+                filed.append((delivery.id, outcome))
+        self.store.file_batch(filed, skipped, now, self.settings.debounce_seconds,
+                              self.settings.max_delay_seconds)
+        log_event("deliveries.routed", deliveries=len(batch), filed=len(filed), skipped=len(skipped),
+                  targets=len({(t.kind, t.key) for _, targets in filed for t in targets}))
+
+    def _defer(self, delivery: Delivery, exc: Exception, now: float) -> None:
+        """Keep a delivery that could not be routed (e.g. Jira unavailable) for a later try."""
+        attempt = delivery.attempts + 1
+        retry_in = backoff_seconds(attempt)
+        dead = self.store.defer_delivery(delivery.id, describe(exc), now, retry_in,
+                                         self.settings.max_attempts)
+        log_event("delivery.dead" if dead else "delivery.failed",
+                  logging.ERROR if dead else logging.WARNING, delivery=delivery.identifier,
+                  webhook_event=delivery.event, attempt=attempt,
+                  retry_in=None if dead else retry_in, error=describe(exc))
 
     def _run(self, leased: LeasedTarget) -> None:
         target = leased.target
         started = time.perf_counter()
+        since = time.time()
         try:
             result = self.recompute(target) or RecomputeResult()
+            moved = self.routing.recheck(target, since, self.store)
         except Exception as exc:  # noqa: BLE001 - any failure is retried with backoff, then parked
             seconds = time.perf_counter() - started
             attempt = leased.attempts + 1
@@ -137,6 +212,9 @@ class Worker:
                           attempts=attempt, error=describe(exc))
             return
         seconds = time.perf_counter() - started
+        for news in moved:  # epics the map had under this program, which Jira has elsewhere
+            self.store.upsert_target(news, self.clock(), self.settings.debounce_seconds,
+                                     self.settings.max_delay_seconds)
         self.store.complete(leased)
         self.metrics.recompute(seconds, "done")
         self.metrics.findings(result.findings)
