@@ -29,3 +29,22 @@ def test_every_logged_event_is_a_listed_stable_name() -> None:
 def test_the_scan_sees_the_events_it_should() -> None:
     names = logged_names()
     assert {"webhook.accepted", "recompute.done", "jira.retry"} <= set(names)
+
+
+def test_an_event_the_connector_logs_as_json_is_one_flat_line() -> None:
+    import io
+    import json
+    import logging
+
+    from webhooks.logs import configure_logging
+
+    stream = io.StringIO()
+    handler = configure_logging(stream)
+    try:
+        logging.getLogger("pmrollup.connector").warning(json.dumps(
+            {"event": "jira.retry", "status": 429, "wait": 1.0, "authorization": "Basic abc"}))
+    finally:
+        logging.getLogger("pmrollup").removeHandler(handler)
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["event"] == "jira.retry" and line["status"] == 429 and line["level"] == "warning"
+    assert line["authorization"] == "[redacted]"
