@@ -36,6 +36,7 @@ from rules.comments import (
 )
 from rules.config import CommentSettings
 from rules.engine import Finding
+from rules.statesize import fit_state
 
 STATE_KEY = "pmrollup.state"
 STATE_VERSION = 1
@@ -63,6 +64,7 @@ class WritePlan:
     comments: tuple[CommentAction, ...] = ()
     state: dict[str, Any] = field(default_factory=dict)
     state_changed: bool = False  # in what a later evaluation reads back (see the module docstring)
+    snapshot: Mapping[str, Any] | None = None  # whole, even when the stored state leaves parts out
 
     @property
     def is_empty(self) -> bool:
@@ -191,10 +193,10 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
     wanted = {label for f in findings for label in f.labels}
     owned = {label for entry in before.values() if isinstance(entry, Mapping)
              for label in entry.get("labels") or ()}
-    state: dict[str, Any] = {
+    state = fit_state({
         "version": STATE_VERSION, "evaluated_at": stamp, "findings": current, "announced": announced,
         "snapshot": dict(snapshot) if snapshot is not None else None, "status_comment_id": status_id,
-    }
+    })
     return WritePlan(
         key=key,
         fields=changed_fields(metrics, current_outputs, outputs),
@@ -203,6 +205,7 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
         comments=tuple(actions),
         state=state,
         state_changed=_read_back(state, announced) != _read_back(previous, kept_before),
+        snapshot=dict(snapshot) if snapshot is not None else None,
     )
 
 

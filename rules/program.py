@@ -66,6 +66,14 @@ class Snapshot:
         return cls.from_dict(metrics.snapshot())
 
     @classmethod
+    def stored(cls, data: object) -> Snapshot | None:
+        """Read the snapshot an epic's state holds; None when there is none or it is incomplete
+        (its dependency list was left out to fit Jira's property limit), so the epic is re-read."""
+        if not isinstance(data, Mapping) or data.get("dependencies_omitted"):
+            return None
+        return cls.from_dict(data)
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
         """Read a stored snapshot, treating missing or junk numbers as zero or unknown."""
         deps = []
