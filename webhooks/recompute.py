@@ -154,7 +154,7 @@ class Recomputer:
         fresh = {r.key: r for r in results}
         for project in projects:
             if project.key in fresh:
-                snapshots[project.key] = Snapshot.from_dict(fresh[project.key].plan.state["snapshot"])
+                snapshots[project.key] = Snapshot.from_dict(fresh[project.key].plan.snapshot or {})
             else:
                 stored = _snapshot_of(project)
                 if stored is not None:
@@ -324,8 +324,7 @@ def _as_blockers(projects: Iterable[Project], items: Iterable[WorkItem]) -> dict
 
 def _snapshot_of(project: Project) -> Snapshot | None:
     state = read_state(project.properties.get(STATE_KEY))
-    snap = (state or {}).get("snapshot")
-    return Snapshot.from_dict(snap) if isinstance(snap, Mapping) else None
+    return Snapshot.stored((state or {}).get("snapshot"))
 
 
 def _rule_for_labels(findings: Sequence[Finding]) -> dict[str, str]:
