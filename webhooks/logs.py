@@ -26,6 +26,7 @@ EVENTS = frozenset({
     "delivery.dead",          # a delivery failed too often and is parked
     "recompute.done",
     "recompute.failed",
+    "target.released",        # a target held by a worker that died is freed for the others
     "target.dead",            # a target failed too often and is parked until `pmrollup inbox retry`
     "jira.retry",             # a Jira call is retried (429, 5xx, connection error)
     "service.listening",      # `pmrollup serve` answers HTTP (its URL, worker threads, schedules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from connector.updates import Placement
@@ -91,6 +92,18 @@ CREATE INDEX IF NOT EXISTS targets_due ON targets(status, due_at);
             conn.execute("UPDATE targets SET lease_owner = ?, lease_until = ?, first_seen = NULL "
                          "WHERE kind = ? AND key = ?", (owner, until, kind, key))
         return LeasedTarget(row_target(kind, key, detail), owner, version, attempts, until)
+
+    def release_leases(self, holder_is_gone: Callable[[str], bool], now: float) -> list[tuple[str, str]]:
+        """Free the targets held by workers that are gone (killed mid-recompute), so they need not
+        wait for the lease to run out; return the (kind, key) freed."""
+        with self._tx() as conn:
+            rows = conn.execute("SELECT kind, key, lease_owner FROM targets WHERE lease_owner IS NOT NULL "
+                                "AND lease_until > ?", (now,)).fetchall()
+            freed = [(kind, key, owner) for kind, key, owner in rows if holder_is_gone(owner)]
+            for kind, key, owner in freed:
+                conn.execute("UPDATE targets SET lease_owner = NULL, lease_until = NULL "
+                             "WHERE kind = ? AND key = ? AND lease_owner = ?", (kind, key, owner))
+        return [(kind, key) for kind, key, _ in freed]
 
     def complete(self, leased: LeasedTarget) -> None:
         """Finish a recompute: drop the target, or keep it due when news came during the recompute."""

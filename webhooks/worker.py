@@ -25,6 +25,7 @@ from webhooks.telemetry import Metrics
 
 RETAIN_DELIVERIES_SECONDS = 7 * 24 * 3600  # long past Jira's retries, so dedup still holds
 PRUNE_EVERY_SECONDS = 3600.0
+ORPHAN_CHECK_SECONDS = 30.0  # how often a worker looks for targets held by dead workers
 
 
 class SkipDelivery(Exception):
@@ -76,6 +77,24 @@ class OneByOne:
         return []
 
 
+def holder_is_gone(owner: str) -> bool:
+    """Tell whether a lease holder (`host:pid:nonce`) was a process on this machine that has ended.
+
+    A holder on another machine, a live process or one we cannot check counts as alive: its lease
+    then runs out as usual."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def backoff_seconds(attempt: int, base: float = 5.0, cap: float = 600.0) -> float:
     """Return the wait before retry number `attempt` (1, 2, ...): 5 s, 15 s, 45 s ... at most 10 min."""
     return float(min(cap, base * 3 ** max(0, attempt - 1)))
@@ -105,12 +124,16 @@ class Worker:
         self.batch = batch
         self.metrics = metrics if metrics is not None else Metrics()
         self._last_prune = float("-inf")
+        self._last_orphan_check = float("-inf")
 
     def run_once(self) -> int:
         """Run the due targets, routing every stored delivery before each lease; return how many
         deliveries and targets were handled."""
         now = self.clock()
         handled = 0
+        if now - self._last_orphan_check >= ORPHAN_CHECK_SECONDS:
+            self._last_orphan_check = now
+            self.release_orphans(now)
         for _ in range(self.batch):
             handled += self.route_pending()  # news that came during a recompute joins its target first
             leased = self.store.lease_due_target(self.owner, self.clock(), self.lease_seconds)
@@ -122,6 +145,11 @@ class Worker:
             self._last_prune = now
             self.store.prune_deliveries(now - RETAIN_DELIVERIES_SECONDS)
         return handled
+
+    def release_orphans(self, now: float) -> None:
+        """Free the targets of workers on this machine that died holding them (SIGKILL, OOM)."""
+        for kind, key in self.store.release_leases(holder_is_gone, now):
+            log_event("target.released", kind=kind, key=key, reason="its worker is gone")
 
     def route_pending(self) -> int:
         """Route deliveries a batch at a time until none is due (or `max_delay` has passed, so a
