@@ -1,7 +1,11 @@
-"""Fixtures shared by every test: a sandbox Jira over real HTTP, and the real Jira payloads."""
+"""Fixtures shared by every test: a sandbox Jira over real HTTP, the real Jira payloads, and
+pmrollup's log captured as JSON lines."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -9,6 +13,7 @@ from typing import Any
 import pytest
 
 from sandbox.server import RunningSandbox, start_sandbox
+from webhooks.logs import LOGGER_NAME, JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared"
@@ -39,3 +44,39 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(NO_SHARED)
     return SHARED.resolve()
+
+
+class LogCapture:
+    """pmrollup's log lines, as written by the JSON formatter."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text().splitlines() if line.startswith("{")]
+
+    def events(self) -> list[str]:
+        return [record["event"] for record in self.records()]
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [r for r in self.records() if r.get("event") == event]
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """Capture pmrollup's log as JSON lines."""
+    capture = LogCapture()
+    handler = logging.StreamHandler(capture.stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(LOGGER_NAME)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)

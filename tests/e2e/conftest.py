@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
 import time
 from collections import Counter
@@ -20,10 +18,9 @@ from connector.client import Credentials, JiraGateway
 from rules.config import AppConfig, load_config
 from rules.model import Program, Project
 from sandbox.server import RunningSandbox
-from tests.conftest import SandboxFactory
+from tests.conftest import LogCapture, SandboxFactory
 from webhooks.admin import WEBHOOK_EVENTS, WEBHOOK_NAME, WEBHOOK_PATH
 from webhooks.inbox import SqliteInbox
-from webhooks.logs import LOGGER_NAME, JsonFormatter
 from webhooks.recompute import Recomputer
 from webhooks.services import rules_for
 from webhooks.serving import Service
@@ -121,19 +118,6 @@ def pending_writes(gateway: JiraGateway, config: AppConfig, program: str) -> dic
             if r.plan.fields or r.plan.labels_add or r.plan.labels_remove}
 
 
-class LogCapture:
-    """pmrollup's log lines as JSON objects."""
-
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stream.getvalue().splitlines() if line.startswith("{")]
-
-    def named(self, event: str) -> list[dict[str, Any]]:
-        return [r for r in self.records() if r.get("event") == event]
-
-
 @dataclass
 class Live:
     """A running service (web + worker threads) wired to a sandbox by a registered webhook."""
@@ -178,23 +162,6 @@ def settle(sandbox: RunningSandbox, store: SqliteInbox, timeout: float = 60.0) -
         busy = counts.deliveries_pending or counts.targets_pending or counts.targets_leased
         quiet = quiet + 1 if idle and not busy else 0
         time.sleep(0.1)
-
-
-@pytest.fixture
-def logs() -> Iterator[LogCapture]:
-    """Capture pmrollup's log as JSON lines."""
-    capture = LogCapture()
-    handler = logging.StreamHandler(capture.stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(LOGGER_NAME)
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield capture
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
 
 
 LiveFactory = Callable[..., Live]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,7 +18,6 @@ from rules.config import AppConfig, WebhookSettings, WorkerSettings
 from webhooks import signature
 from webhooks.app import create_app
 from webhooks.inbox import SqliteInbox
-from webhooks.logs import LOGGER_NAME, JsonFormatter
 
 SECRET = "test-webhook-secret"
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
@@ -95,34 +92,3 @@ def live_url(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-class LogCapture:
-    """pmrollup's log lines, as written by the JSON formatter."""
-
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-
-    def text(self) -> str:
-        return self.stream.getvalue()
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.text().splitlines()]
-
-    def events(self) -> list[str]:
-        return [record["event"] for record in self.records()]
-
-
-@pytest.fixture
-def logs() -> Iterator[LogCapture]:
-    """Capture pmrollup's log as JSON lines."""
-    capture = LogCapture()
-    handler = logging.StreamHandler(capture.stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(LOGGER_NAME)
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield capture
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)

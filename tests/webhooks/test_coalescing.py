@@ -16,8 +16,8 @@ from bench.delivery import capture_edits
 from connector.client import Credentials, JiraGateway
 from rules.config import AppConfig, JiraSettings
 from sandbox.server import RunningSandbox
-from tests.conftest import SandboxFactory
-from tests.webhooks.conftest import FakeClock, LogCapture, make_config
+from tests.conftest import LogCapture, SandboxFactory
+from tests.webhooks.conftest import FakeClock, make_config
 from webhooks.inbox import SqliteInbox, Target
 from webhooks.routing import Router
 from webhooks.services import rules_for

@@ -12,7 +12,8 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from rules.config import AppConfig
-from tests.webhooks.conftest import SECRET, FakeClock, LogCapture, issue_event, make_config, signed_headers
+from tests.conftest import LogCapture
+from tests.webhooks.conftest import SECRET, FakeClock, issue_event, make_config, signed_headers
 from webhooks.app import create_app
 from webhooks.inbox import SqliteInbox, Target
 from webhooks.logs import EVENTS, LOGGER_NAME, REDACTED, configure_logging, log_event

@@ -13,7 +13,8 @@ import requests
 from flask.testing import FlaskClient
 
 from rules.config import ConfigError
-from tests.webhooks.conftest import SECRET, LogCapture, issue_event, make_config, signed_headers
+from tests.conftest import LogCapture
+from tests.webhooks.conftest import SECRET, issue_event, make_config, signed_headers
 from webhooks import signature
 from webhooks.app import create_app
 from webhooks.inbox import SqliteInbox

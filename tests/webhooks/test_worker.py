@@ -9,7 +9,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from rules.config import AppConfig
-from tests.webhooks.conftest import FakeClock, LogCapture, issue_event, make_config, signed_headers
+from tests.conftest import LogCapture
+from tests.webhooks.conftest import FakeClock, issue_event, make_config, signed_headers
 from webhooks.inbox import SqliteInbox, Target
 from webhooks.worker import RecomputeResult, SkipDelivery, Worker, backoff_seconds
 
