@@ -105,19 +105,31 @@ class IssueWrites(GatewayBase):
         key = check_key(key)
         return self._call(f"GET comments {key}", lambda: self._list_comments(key))
 
-    def add_comment(self, key: str, body: str, marker: str) -> Comment | None:
-        """Post a comment unless one already carries `marker`; None when skipped."""
+    def add_comment(self, key: str, body: str, marker: str,
+                    listed: list[Comment] | None = None) -> Comment | None:
+        """Post a comment unless one already carries `marker`; None when skipped.
+
+        `listed` is the issue's comments as the caller last read them (from `comments`): the first
+        attempt trusts it instead of listing again, and the posted comment is added to it, so a
+        caller posting several comments on one issue lists them once."""
         key = check_key(key)
         if not marker or marker not in body:
             raise ConnectorError("a pmrollup comment must carry its marker in its body")
+        known = listed
 
         def post_once() -> Comment | None:
-            # Checked on every attempt: a POST that timed out may have landed.
-            if any(marker in c.body for c in self._list_comments(key)):
+            nonlocal known
+            # A retry lists again: a POST that timed out may have landed.
+            seen = known if known is not None else self._list_comments(key)
+            known = None
+            if any(marker in c.body for c in seen):
                 return None
             return to_comment(self.client().add_comment(key, body).raw)
 
-        return self._call(f"POST comment {key}", post_once)
+        posted = self._call(f"POST comment {key}", post_once)
+        if posted is not None and listed is not None:
+            listed.append(posted)
+        return posted
 
     def edit_comment(self, key: str, comment_id: str, body: str) -> None:
         """Replace a comment's body."""

@@ -45,7 +45,8 @@ class Gateway(Protocol):
                      properties: Mapping[str, object] | None = None,
                      spare_properties: Mapping[str, object] | None = None
                      ) -> dict[str, tuple[object, object]]: ...
-    def add_comment(self, key: str, body: str, marker: str) -> Any: ...
+    def comments(self, key: str) -> list[Any]: ...
+    def add_comment(self, key: str, body: str, marker: str, listed: list[Any] | None = None) -> Any: ...
     def edit_comment(self, key: str, comment_id: str, body: str) -> None: ...
     def set_property(self, key: str, name: str, value: object) -> None: ...
 
@@ -293,13 +294,16 @@ class Recomputer:
         """Post or edit the plan's comments; return the state to store and how many were said."""
         state = dict(plan.state)
         posted = 0
+        adds = [a for a in plan.comments if not (a.kind == "edit" and a.comment_id)]
+        # Several comments on one issue: list its comments once, not before every POST.
+        listed = self.gateway.comments(issue.key) if len(adds) > 1 else None
         for action in plan.comments:
             if action.kind == "edit" and action.comment_id:
                 self.gateway.edit_comment(issue.key, action.comment_id, action.body)
                 self._audit([Write(issue.key, "comment", action.comment_id, action.marker)])
                 posted += 1
                 continue
-            comment = self.gateway.add_comment(issue.key, action.body, action.marker)
+            comment = self.gateway.add_comment(issue.key, action.body, action.marker, listed)
             if comment is not None:
                 posted += 1
                 self._audit([Write(issue.key, "comment", None, action.marker)])
