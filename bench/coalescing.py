@@ -106,6 +106,8 @@ def measure(program: GeneratedProgram, flavor: str, deliveries: int = DELIVERIES
     recomputes = len(done)
     searches = breakdown(served).get("search page", 0)
     routing = sum(1 for r in served if kind_of(r) == "search page" and is_routing_search(r))
+    apart = ("GET comment", "POST comment", "GET field", "GET editmeta")
+    work = [r for r in served if kind_of(r) not in apart]
     figures = [
         Figure(f"coalescing: recomputes for a burst of {len(bodies):,} ({flavor})", recomputes, "", "target",
                3, "<= 3", recomputes <= 3 and settled,
@@ -117,6 +119,12 @@ def measure(program: GeneratedProgram, flavor: str, deliveries: int = DELIVERIES
                note=f"floor {unavoidable.describe()}; measured {breakdown(served)} "
                     f"({searches} search pages, {routing} of them routing's, for {len(batches)} batches "
                     f"routed; comments and their marker checks are outside the floor)"),
+        Figure(f"coalescing: Jira requests of the recompute and routing ({flavor})", len(work), "req",
+               "floor (one recompute)", unavoidable.total, "= floor", len(work) == unavoidable.total,
+               note=f"the requests above less {len(served) - len(work)} for comments (each POST, and the "
+                    f"listing that keeps a retried POST from posting twice) and the new worker process's "
+                    f"one-time field discovery; measured {breakdown(work)}; a search beyond the floor is "
+                    f"routing's, while the fresh worker's epic map is still empty"),
     ]
     details = {"posted": posted, "settled": settled, "recomputes": recomputes,
                "routed_batches": [{k: e.get(k) for k in ("deliveries", "filed", "skipped", "targets")}

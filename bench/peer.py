@@ -178,6 +178,7 @@ def measure(program: GeneratedProgram, flavor: str, real: bool = True) -> tuple[
             how = (f"its request pattern reproduced with the jira library ({reproduced.value} issues read); "
                    f"the real peer: {problem}")
         peer_requests = rest_requests(sandbox)
+        read = fetched if problem is None else reproduced.value
         pages = [r for r in peer_requests if r["path"].endswith(("/search/jql", "/search"))]
         truncated = sum(1 for r in pages if not r["query"].get("maxResults"))
 
@@ -188,6 +189,12 @@ def measure(program: GeneratedProgram, flavor: str, real: bool = True) -> tuple[
                     f"{len(first_requests)} requests in {first.seconds:.2f} s); peer: {how}; "
                     f"peer requests {breakdown(peer_requests)}; {truncated} of its searches ask no "
                     f"maxResults and read one page of Jira's default 50 (it passes maxResults=None)"),
+        Figure(f"roll-up vs peer: requests per 1,000 issues read ({flavor})",
+               round(1000 * len(our_requests) / issues, 2), "req", "peer",
+               round(1000 * len(peer_requests) / read, 2) if read else None, "<= peer",
+               bool(read) and len(our_requests) / issues <= len(peer_requests) / read,
+               note=f"pmrollup reads all {issues:,} issues; the peer read {read:,}: the raw counts "
+                    f"above compare a whole roll-up with a partial one"),
         Figure(f"roll-up vs peer: time ({flavor})", ours.seconds, "s", "peer", seconds, "<= peer",
                ours.seconds <= seconds,
                note="peer: whole run" + ("" if problem is None else
