@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -119,7 +120,12 @@ class Recomputer:
         return self.today() if self.today else self.config.today()
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
+        """Return the moment stamped on findings and comments: on a frozen today (PMROLLUP_TODAY,
+        or `today` given), that day at the clock's time of day, so dates agree with each other."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if self.today is None and not os.environ.get("PMROLLUP_TODAY", "").strip():
+            return now
+        return datetime.combine(self._today(), now.timetz())
 
     def program(self, key: str, changed: Collection[str] | None = None,
                 reconcile: Sequence[str | int] = (), dry_run: bool = False) -> Evaluation:

@@ -84,6 +84,7 @@ def test_demo_tables_match_pmrollup_evaluate(tmp_path: Path, flavor: str) -> Non
     assert "(scope-creep-critical)" in said["PAY-2"] and "(budget-overrun)" in said["PAY-2"]
     assert "(overdue-dependency)" in said["WEB-2"]
     assert "Cleared by pmrollup (overdue-dependency)" in said["PAY-3"]
+    assert "(active since 2026-03-16)" in said["PAY-3"], "stamps follow the demo's frozen today"
     markers = [m for bodies in comments.values() for b in bodies
                for m in re.findall(r"\[pmrollup:[^\]]+\]", b)]
     assert len(markers) == len(set(markers)), "each transition is said once"
