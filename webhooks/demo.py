@@ -122,6 +122,7 @@ class Demo:
     shown: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen_comments: set[str] = field(default_factory=set)
     _log: TextIO | None = None
+    _reader: JiraGateway | None = None
 
     # -- setting up
 
@@ -154,10 +155,13 @@ class Demo:
         return self
 
     def reader(self) -> JiraGateway:
-        """Return a gateway of the demo's own, as the admin, to read what pmrollup wrote."""
+        """Return the demo's own gateway, as the admin, to read what pmrollup wrote (one for the
+        whole run, so Jira's fields are looked up once)."""
         assert self.sandbox is not None and self.config is not None
-        email, token = self.sandbox.admin_auth
-        return JiraGateway(self.config, Credentials(self.sandbox.url, email, token))
+        if self._reader is None:
+            email, token = self.sandbox.admin_auth
+            self._reader = JiraGateway(self.config, Credentials(self.sandbox.url, email, token))
+        return self._reader
 
     def recomputer(self) -> Recomputer:
         """Return the recompute path the worker and `pmrollup evaluate` use."""
@@ -181,7 +185,7 @@ class Demo:
         """Play each step through the sandbox, as people would, and show what pmrollup wrote back."""
         assert self.sandbox is not None
         self.echo("")
-        self.echo(self.rollup_table("Before the story", initial=True))
+        self.echo(self.rollup_table("Before the story", self.program_view(), initial=True))
         for number, step in enumerate(story, 1):
             self.echo("")
             self.echo(f"== Step {number}: {step.title}")
@@ -193,10 +197,11 @@ class Demo:
                 self.echo(f"   {change.says}")
             self.echo(f"   Expect: {step.expect}")
             self.settle()
+            issues = self.program_view()
             self.echo("")
-            self.echo(self.rollup_table("Rollup fields in Jira (changed values shown old -> new)"))
+            self.echo(self.rollup_table("Rollup fields in Jira (changed values shown old -> new)", issues))
             self.echo("")
-            self.echo(self.comments_table())
+            self.echo(self.comments_table(issues))
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
         """Wait until the sandbox has sent every delivery and the inbox has processed them all."""
@@ -222,10 +227,10 @@ class Demo:
         program, projects = self.reader().program_with_projects(PROGRAM)
         return [program, *projects]
 
-    def rollup_table(self, title: str, initial: bool = False) -> str:
+    def rollup_table(self, title: str, issues: Sequence[Program | Project], initial: bool = False) -> str:
         """Render the rollup fields of the initiative and its epics, marking what changed."""
         rows = []
-        for issue in self.program_view():
+        for issue in issues:
             now = {m: _counted(m, issue.outputs.get(m)) for m in COLUMNS}
             before = self.shown.get(issue.key, now)
             rows.append([issue.key, _short(issue.summary)]
@@ -234,12 +239,11 @@ class Demo:
         headers = ["issue", "summary", *(self._field_name(m) for m in COLUMNS)]
         return render_table(headers, rows, title)
 
-    def comments_table(self) -> str:
-        """Render the pmrollup comments posted since the last table."""
-        reader = self.reader()
+    def comments_table(self, issues: Sequence[Program | Project]) -> str:
+        """Render the pmrollup comments posted on these issues since the last table."""
         rows = []
-        for issue in self.program_view():
-            for comment in reader.comments(issue.key):
+        for issue in issues:
+            for comment in self.reader().comments(issue.key):
                 if "[pmrollup:" not in comment.body or comment.id in self.seen_comments:
                     continue
                 self.seen_comments.add(comment.id)
@@ -258,8 +262,8 @@ class Demo:
         """Evaluate the program afresh (dry run, as `pmrollup evaluate` does) and compare with Jira."""
         evaluation = self.recomputer().program(PROGRAM, dry_run=True)
         held = {i.key: i.outputs for i in self.program_view()}
-        agree = all(evaluation.results) and all(
-            _same(held.get(r.key, {}).get(m), r.metrics.get(m)) for r in evaluation.results for m in COLUMNS)
+        agree = all(_same(held.get(r.key, {}).get(m), r.metrics.get(m))
+                    for r in evaluation.results for m in COLUMNS)
         return agree and all(r.plan.is_empty for r in evaluation.results), evaluation
 
     def program_view_table(self, evaluation: Evaluation) -> str:

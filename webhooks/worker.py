@@ -223,7 +223,7 @@ class Worker:
     def _run(self, leased: LeasedTarget) -> None:
         target = leased.target
         started = time.perf_counter()
-        since = time.time()
+        since = time.time()  # wall clock, as the gateway stamps what it sees of epics
         try:
             result = self.recompute(target) or RecomputeResult()
             moved = self.routing.recheck(target, since, self.store)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,21 @@ def live_url(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+
+
+WORKER_SCRIPT = Path(__file__).with_name("worker_proc.py")
+
+
+def completed(path: Path) -> list[str]:
+    """Return the target keys a `worker_proc.py` recomputed, in order."""
+    return [line.split()[1] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """Poll until `condition` holds; False when it never did within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False

@@ -5,34 +5,18 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from flask.testing import FlaskClient
 
 from rules.config import AppConfig
-from tests.webhooks.conftest import issue_event, signed_headers
+from tests.webhooks.conftest import WORKER_SCRIPT, completed, issue_event, signed_headers, wait_for
 from webhooks.inbox import SqliteInbox
-
-SCRIPT = Path(__file__).with_name("worker_proc.py")
 
 
 def post(client: FlaskClient, key: str) -> None:
     body = issue_event(key)
     assert client.post("/webhooks/jira", data=body, headers=signed_headers(body)).status_code == 202
-
-
-def completed(path: Path) -> list[str]:
-    return [line.split()[1] for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_deliveries_accepted_before_a_kill_are_all_processed_after_restart(
@@ -41,7 +25,7 @@ def test_deliveries_accepted_before_a_kill_are_all_processed_after_restart(
     keys = [f"PAY-{n}" for n in range(60)]
     for key in keys[:40]:
         post(client, key)
-    command = [sys.executable, str(SCRIPT), config.store_path, str(done), "--delay", "0.05"]
+    command = [sys.executable, str(WORKER_SCRIPT), config.store_path, str(done), "--delay", "0.05"]
     first = subprocess.Popen(command)
     try:
         for key in keys[40:]:  # more news arrives while the worker runs

@@ -10,31 +10,18 @@ import sys
 import time
 from pathlib import Path
 
+from tests.webhooks.conftest import WORKER_SCRIPT, completed, wait_for
 from webhooks.inbox import SqliteInbox, Target
 from webhooks.worker import holder_is_gone
 
-SCRIPT = Path(__file__).with_name("worker_proc.py")
 LONG_LEASE = "3600"  # far longer than the test waits: only freeing the lease can let it pass
-
-
-def completed(path: Path) -> list[str]:
-    return [line.split()[1] for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_target_held_by_a_killed_worker_is_recomputed_by_the_next_one(tmp_path: Path) -> None:
     store = SqliteInbox(tmp_path / "inbox.sqlite3")
     store.upsert_target(Target("project", "PAY-2"), time.time(), 0, 0)
     done = tmp_path / "completions.txt"
-    slow = subprocess.Popen([sys.executable, str(SCRIPT), str(store.path), str(done), "--delay", "600",
+    slow = subprocess.Popen([sys.executable, str(WORKER_SCRIPT), str(store.path), str(done), "--delay", "600",
                              "--lease", LONG_LEASE])
     try:
         assert wait_for(lambda: store.counts().targets_leased == 1), "the first worker never took the target"
@@ -44,7 +31,7 @@ def test_a_target_held_by_a_killed_worker_is_recomputed_by_the_next_one(tmp_path
         if slow.poll() is None:
             slow.kill()
     assert completed(done) == []
-    subprocess.run([sys.executable, str(SCRIPT), str(store.path), str(done), "--delay", "0.01",
+    subprocess.run([sys.executable, str(WORKER_SCRIPT), str(store.path), str(done), "--delay", "0.01",
                     "--lease", LONG_LEASE, "--until-empty"], timeout=60, check=True)
     assert completed(done) == ["PAY-2"]
     assert store.counts().targets_pending == 0
