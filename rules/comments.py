@@ -1,40 +1,21 @@
-"""What pmrollup says in Jira comments, and when it keeps quiet.
+"""What pmrollup says in Jira comments: the text of a transition, its marker, the status comment.
 
-Discipline, per rule and issue: pmrollup remembers the last transition it announced ("start" or
-"clear") and when. A comment is due when the finding's state differs from the announced one:
-it becomes active (start) or stops (clear); while it stays active nothing is said again. A
-comment is held back when:
-- this is the issue's first evaluation (its state is recorded silently) unless `on_first_run`;
-- the issue carries the mute label (transitions are recorded silently, nothing is posted);
-- the rule says `comment: false`;
-- the rule was commented on less than `quiet_hours` ago (a flapping finding); the transition
-  stays due and is announced by the first evaluation after the window, if it still holds.
-
-Every comment ends with a marker that names the transition, so a retried POST can be found:
-`[pmrollup:<rule>:<start|clear>:<issue key>:<UTC start of the finding, YYYYMMDDTHHMMZ>]`;
+When a transition is said, and under which number, is rules.announce's to decide. Every
+transition comment ends with a marker naming it, so that a retried or repeated POST finds it:
+`[pmrollup:<rule>:<start|clear>:<issue key>:<number of the rule's transition on the issue>]`;
 the one status comment of `comments.mode: status` ends with `[pmrollup:status:<issue key>]`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from rules.templates import format_value
 
 START, CLEAR = "start", "clear"
 SEVERITY_WORDS = {"info": "Note", "warning": "Warning", "critical": "Critical"}
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """One due transition of one rule, to be said in a comment."""
-
-    rule: str
-    kind: str
-    since: datetime
 
 
 def parse_time(text: object) -> datetime | None:
@@ -48,37 +29,14 @@ def parse_time(text: object) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def marker(rule: str, kind: str, key: str, since: datetime) -> str:
-    """Return the marker that ends a transition comment."""
-    stamp = since.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
-    return f"[pmrollup:{rule}:{kind}:{key}:{stamp}]"
+def marker(rule: str, kind: str, key: str, seq: int) -> str:
+    """Return the marker that ends the comment of a rule's `seq`-th transition on an issue."""
+    return f"[pmrollup:{rule}:{kind}:{key}:{seq}]"
 
 
 def status_marker(key: str) -> str:
     """Return the marker that ends the one status comment of an issue."""
     return f"[pmrollup:status:{key}]"
-
-
-def due_announcements(active: Mapping[str, datetime], announced: Mapping[str, Mapping[str, Any]],
-                      uncommented: set[str], now: datetime,
-                      quiet: timedelta) -> tuple[list[Announcement], list[Announcement]]:
-    """Split the transitions that differ from what was announced into (say now, held back by quiet).
-
-    `active` maps each commentable active rule to when it started; `announced` is the stored
-    {rule: {"kind", "at", "since"}} record; `uncommented` are active rules with `comment: false`,
-    which are neither announced nor cleared.
-    """
-    due: list[Announcement] = []
-    held: list[Announcement] = []
-    for rule in sorted(set(active) | set(announced)):
-        record = announced.get(rule, {})
-        wanted = START if rule in active else CLEAR
-        if record.get("kind", CLEAR) == wanted or rule in uncommented:
-            continue
-        since = active.get(rule) or parse_time(record.get("since")) or now
-        last = parse_time(record.get("at"))
-        (held if last is not None and now - last < quiet else due).append(Announcement(rule, wanted, since))
-    return due, held
 
 
 def _figure_lines(details: Mapping[str, Any]) -> list[str]:

@@ -4,36 +4,27 @@
     {"version": 1, "evaluated_at": iso,
      "findings": {rule: {"since": iso, "severity", "message", "labels": [...],
                          "figures": {metric: value when it started}, "last_comment_at": iso | null}},
-     "announced": {rule: {"kind": "start" | "clear", "at": iso | null, "since": iso}},
+     "announced": {rule: {...the last transition decided, see rules.announce...}},
      "snapshot": {...project sums, see ProjectMetrics.snapshot...} | null,
      "status_comment_id": str | null}
 
 Only some of it is read back by a later evaluation: each finding's `since`, `figures` and `labels`,
-`announced` (pruned as of now), `snapshot` (the program's view of a project) and
-`status_comment_id`. A state that differs in nothing read back (a finding's message or severity
-text, `evaluated_at`, `last_comment_at`, an expired clear that pruning forgets) is not worth a
-request on its own: it rides along with the issue's next field write instead.
+`announced`, `snapshot` (the program's view of a project) and `status_comment_id`. A state that
+differs in nothing read back (a finding's message or severity text, `evaluated_at`,
+`last_comment_at`) is not worth a request on its own: it rides along with the issue's next field
+write instead.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from rules.comments import (
-    START,
-    Announcement,
-    clear_text,
-    due_announcements,
-    marker,
-    parse_time,
-    start_text,
-    status_marker,
-    status_text,
-)
+from rules.announce import Decision, Transition, Unsaid, confirm, decide, resolve_pending
+from rules.comments import START, clear_text, parse_time, start_text, status_marker, status_text
 from rules.config import CommentSettings
 from rules.engine import Finding
 from rules.statesize import fit_state
@@ -41,6 +32,7 @@ from rules.statesize import fit_state
 STATE_KEY = "pmrollup.state"
 STATE_VERSION = 1
 READ_BACK = ("since", "figures", "labels")  # what plan_writes reads from a stored finding
+FIRST_RUN_SILENT = "the issue's first evaluation records its state without comments (comments.on_first_run)"
 
 
 @dataclass(frozen=True)
@@ -51,11 +43,16 @@ class CommentAction:
     body: str
     comment_id: str | None
     marker: str
+    rule: str | None = None  # the rule whose transition it says; None for the status comment
 
 
 @dataclass(frozen=True)
 class WritePlan:
-    """Everything to write to one issue; empty when Jira already shows the truth."""
+    """Everything to write to one issue; empty when Jira already shows the truth.
+
+    With comments to post, `state` holds their transitions as pending: it is stored before they are
+    posted, and `confirmed_state` after they landed (see rules.announce).
+    """
 
     key: str
     fields: Mapping[str, object] = field(default_factory=dict)
@@ -65,6 +62,10 @@ class WritePlan:
     state: dict[str, Any] = field(default_factory=dict)
     state_changed: bool = False  # in what a later evaluation reads back (see the module docstring)
     snapshot: Mapping[str, Any] | None = None  # whole, even when the stored state leaves parts out
+    confirmed_state: dict[str, Any] = field(default_factory=dict)
+    unsaid: tuple[Unsaid, ...] = ()  # transitions recorded or held without a comment, and why
+    label_rules: Mapping[str, str] = field(default_factory=dict)  # label -> the rule that owns it
+    wake_at: datetime | None = None  # when a start held by quiet hours is due, if it still holds
 
     @property
     def is_empty(self) -> bool:
@@ -87,6 +88,13 @@ def read_state(value: object) -> dict[str, Any] | None:
     if not isinstance(value.get("findings"), Mapping):
         return None
     return dict(value)
+
+
+def announced_of(state: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return a stored state's `announced` record ({} when it has none)."""
+    announced = (state or {}).get("announced")
+    return {rule: dict(r) for rule, r in announced.items() if isinstance(r, Mapping)} \
+        if isinstance(announced, Mapping) else {}
 
 
 def json_scalar(value: object) -> object:
@@ -119,7 +127,7 @@ def changed_fields(metrics: Mapping[str, Any], current: Mapping[str, object],
 
 
 def _read_back(state: Mapping[str, Any] | None, announced: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Return what a later evaluation reads from a state, with `announced` as it would be kept."""
+    """Return what a later evaluation reads from a state."""
     if state is None:
         return None
     findings = state.get("findings")
@@ -133,29 +141,20 @@ def _read_back(state: Mapping[str, Any] | None, announced: Mapping[str, Any]) ->
     }
 
 
-def _prune(announced: dict[str, dict[str, Any]], active: set[str], now: datetime,
-           quiet: timedelta) -> dict[str, dict[str, Any]]:
-    """Forget clears that are announced and past the quiet window; they have nothing left to guard."""
-    def keep(rule: str, record: Mapping[str, Any]) -> bool:
-        at = parse_time(record.get("at"))
-        return rule in active or record.get("kind") == START or (at is not None and now - at < quiet)
-    return {rule: record for rule, record in announced.items() if keep(rule, record)}
-
-
 def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequence[Finding], *,
                 previous_state: Mapping[str, Any] | None, current_outputs: Mapping[str, object],
                 outputs: Mapping[str, str], labels: Sequence[str], comments: CommentSettings,
                 now: datetime, snapshot: Mapping[str, Any] | None,
-                status_comment_id: str | None) -> WritePlan:
-    """Plan the field, label, comment and state writes for one project or program issue."""
+                status_comment_id: str | None, posted_markers: Collection[str] = ()) -> WritePlan:
+    """Plan the field, label, comment and state writes for one project or program issue.
+
+    `posted_markers` are the markers of the stored state's pending transitions that the issue's
+    comments show (see rules.announce.pending_markers): those landed, the others are decided again.
+    """
     previous = read_state(previous_state)
     before: Mapping[str, Any] = (previous or {}).get("findings") or {}
-    announced_before = (previous or {}).get("announced")
-    announced: dict[str, dict[str, Any]] = {
-        rule: dict(record) for rule, record in (announced_before or {}).items()
-        if isinstance(record, Mapping)} if isinstance(announced_before, Mapping) else {}
+    announced_before = resolve_pending(announced_of(previous), key, posted_markers)
     stamp = now.isoformat()
-    quiet = timedelta(hours=comments.quiet_hours)
 
     current: dict[str, dict[str, Any]] = {}
     for finding in findings:
@@ -168,30 +167,24 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
             "figures": old.get("figures", figures) if old else figures,
             "details": {k: v for k, v in finding.details.items() if isinstance(v, list)},
         })
-    commentable = {f.rule for f in findings if f.comment}
-    active = {rule: parse_time(current[rule]["since"]) or now for rule in commentable}
-    kept_before = _prune(announced, set(active), now, quiet)
-    due, _held = due_announcements(active, announced, {f.rule for f in findings} - commentable,
-                                   now, quiet)
 
     muted = comments.mute_label in labels
-    silent = muted or (previous is None and not comments.on_first_run)
+    silent = (f"the issue carries the mute label {comments.mute_label}" if muted
+              else FIRST_RUN_SILENT if previous is None and not comments.on_first_run else None)
+    decision = decide(findings, announced_before,
+                      since={rule: entry["since"] for rule, entry in current.items()},
+                      figures={rule: entry["figures"] for rule, entry in current.items()},
+                      now=now, quiet=timedelta(hours=comments.quiet_hours), silent=silent)
     status_id = status_comment_id or (previous or {}).get("status_comment_id")
-    actions: list[CommentAction] = []
-    if due and not silent:
-        earlier = {**announced, **{r: e for r, e in before.items() if isinstance(e, Mapping)}}
-        actions = _comment_actions(key, due, current, earlier, metrics, comments.mode, status_id, now)
-    for a in due:
-        announced[a.rule] = {"kind": a.kind, "at": None if silent else stamp, "since": a.since.isoformat()}
-        if a.kind == START:
-            announced[a.rule]["figures"] = current[a.rule]["figures"]
-    announced = _prune(announced, set(active), now, quiet)
+    actions = [] if silent else _comment_actions(key, decision, current, metrics, comments.mode,
+                                                 status_id, now)
+    announced = decision.announced
 
     for rule, entry in current.items():
         entry["last_comment_at"] = announced.get(rule, {}).get("at")
         entry.pop("details")
     wanted = {label for f in findings for label in f.labels}
-    owned = {label for entry in before.values() if isinstance(entry, Mapping)
+    owned = {label: rule for rule, entry in before.items() if isinstance(entry, Mapping)
              for label in entry.get("labels") or ()}
     state = fit_state({
         "version": STATE_VERSION, "evaluated_at": stamp, "findings": current, "announced": announced,
@@ -201,31 +194,41 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
         key=key,
         fields=changed_fields(metrics, current_outputs, outputs),
         labels_add=tuple(sorted(wanted - set(labels))),
-        labels_remove=tuple(sorted((owned - wanted) & set(labels))),
+        labels_remove=tuple(sorted((set(owned) - wanted) & set(labels))),
         comments=tuple(actions),
         state=state,
-        state_changed=_read_back(state, announced) != _read_back(previous, kept_before),
+        state_changed=_read_back(state, announced) != _read_back(previous, announced_before)
+        or announced_before != announced_of(previous),
         snapshot=dict(snapshot) if snapshot is not None else None,
+        confirmed_state={**state, "announced": confirm(announced)} if actions else state,
+        unsaid=decision.unsaid,
+        label_rules={**owned, **{label: f.rule for f in findings for label in f.labels}},
+        wake_at=decision.wake_at,
     )
 
 
-def _comment_actions(key: str, due: Sequence[Announcement], current: Mapping[str, dict[str, Any]],
-                     earlier: Mapping[str, Mapping[str, Any]], metrics: Mapping[str, Any], mode: str,
-                     status_id: str | None, now: datetime) -> list[CommentAction]:
+
+def _comment_actions(key: str, decision: Decision, current: Mapping[str, dict[str, Any]],
+                     metrics: Mapping[str, Any], mode: str, status_id: str | None,
+                     now: datetime) -> list[CommentAction]:
     """Write the comments for due transitions: one per transition, or one status comment."""
     if mode == "status":
+        if not decision.due and not decision.subject_moved:
+            return []
         listed = [{"rule": rule, **entry} for rule, entry in current.items()]
         body = status_text(key, listed, now)
         return [CommentAction("edit" if status_id else "add", body, status_id, status_marker(key))]
-    actions = []
-    for a in due:
-        mark = marker(a.rule, a.kind, key, a.since)
-        if a.kind == START:
-            entry = current[a.rule]
-            body = start_text(a.rule, entry["severity"], entry["message"],
-                              {**entry["figures"], **entry["details"]}, mark)
-        else:
-            record = earlier.get(a.rule) or {}
-            body = clear_text(a.rule, {**record, "since": a.since.isoformat()}, metrics, mark)
-        actions.append(CommentAction("add", body, None, mark))
-    return actions
+    return [_transition_comment(key, t, current, decision.announced[t.rule], metrics)
+            for t in decision.due]
+
+
+def _transition_comment(key: str, transition: Transition, current: Mapping[str, dict[str, Any]],
+                        record: Mapping[str, Any], metrics: Mapping[str, Any]) -> CommentAction:
+    mark = transition.marker(key)
+    if transition.kind == START:
+        entry = current[transition.rule]
+        body = start_text(transition.rule, entry["severity"], entry["message"],
+                          {**entry["figures"], **entry["details"]}, mark)
+    else:
+        body = clear_text(transition.rule, record, metrics, mark)
+    return CommentAction("add", body, None, mark, transition.rule)

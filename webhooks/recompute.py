@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from rules.announce import pending_markers
 from rules.baseline import (
     Baseline,
     parse_baseline,
@@ -21,7 +22,7 @@ from rules.config import AppConfig
 from rules.engine import Finding, RuleSet, evaluate, health_of
 from rules.metrics import project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
-from rules.plan import STATE_KEY, WritePlan, plan_writes, read_state
+from rules.plan import STATE_KEY, WritePlan, announced_of, plan_writes, read_state
 from rules.program import Snapshot, program_metrics
 from webhooks.writeback import BASELINE_KEY, Write, WriteBack, Writer
 
@@ -221,6 +222,12 @@ class Recomputer:
             self._problem(problem)
         return findings
 
+    def _landed(self, key: str, previous: Mapping[str, Any] | None) -> list[str]:
+        """Return which of the state's pending comments landed: a recompute stopped between storing a
+        transition and confirming its comment (a failed POST, a kill) lists the issue's comments once."""
+        markers = pending_markers(announced_of(previous), key)
+        return _landed_markers(self.gateway.comments(key), markers) if markers else []
+
     def _problem(self, text: str) -> None:
         if text not in self.problems:
             self.problems.append(text)
@@ -235,6 +242,7 @@ class Recomputer:
             previous_state=previous, current_outputs=issue.outputs, outputs=self.config.outputs,
             labels=issue.labels, comments=self.config.comments, now=self._now(), snapshot=snapshot,
             status_comment_id=(previous or {}).get("status_comment_id"),
+            posted_markers=self._landed(issue.key, previous),
         )
         result = IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                              findings=tuple(findings), plan=plan)
@@ -245,6 +253,10 @@ class Recomputer:
         return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                            findings=tuple(findings), plan=plan, fields_written=fields,
                            comments_posted=comments)
+
+
+def _landed_markers(comments: Sequence[Any], markers: Sequence[str]) -> list[str]:
+    return [m for m in markers if any(m in str(getattr(c, "body", "")) for c in comments)]
 
 
 def _as_blockers(projects: Iterable[Project], items: Iterable[WorkItem]) -> dict[str, Blocker]:

@@ -1,5 +1,9 @@
-"""Write back what a recompute planned: comments first, then fields, labels, state and baseline in
-one edit per issue, each write recorded in the audit log."""
+"""Write back what a recompute planned: fields, labels, state and baseline in one edit per issue, then
+the comments it says, each write recorded in the audit log.
+
+A comment's transition is stored as pending (in that edit) before it is posted, and confirmed
+(PUT property) after, so that a retry or a restart at any point finds out whether it landed
+instead of saying it again (rules.announce)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ class Writer(Protocol):
     def comments(self, key: str) -> list[Any]: ...
     def add_comment(self, key: str, body: str, marker: str, listed: list[Any] | None = None) -> Any: ...
     def edit_comment(self, key: str, comment_id: str, body: str) -> None: ...
+    def set_property(self, key: str, name: str, value: object) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,38 +57,40 @@ class WriteBack:
 
     def apply(self, issue: Project | Program, plan: WritePlan, findings: Sequence[Finding],
               new_baseline: Baseline | None) -> tuple[int, int]:
-        """Post the comments, then write fields, labels, state and baseline in one PUT; return
-        (fields written, comments posted).
-
-        Comments go first so that the state recording them is written after they landed: a failure
-        in between leaves them due, and their markers keep a retry from posting them twice.
-        """
-        state, posted = self._post_comments(issue, plan)
+        """Write fields, labels, state and baseline in one PUT, then say the plan's comments and
+        confirm them in the state; return (fields written, comments posted)."""
         properties: dict[str, object] = {}
-        if plan.state_changed or state != plan.state:
-            properties[STATE_KEY] = state
+        if plan.state_changed or plan.comments:
+            properties[STATE_KEY] = plan.state
         if new_baseline is not None:
             properties[BASELINE_KEY] = baseline_to_property(new_baseline)
         # A state that changed only in what nothing reads back costs no request of its own.
-        spare = {} if STATE_KEY in properties else {STATE_KEY: state}
-        rule_of = {label: f.rule for f in findings for label in f.labels}
+        spare = {} if STATE_KEY in properties else {STATE_KEY: plan.state}
         written = self.gateway.write_fields(issue.key, plan.fields, issue.outputs, plan.labels_add,
                                             plan.labels_remove, current_labels=issue.labels,
                                             properties=properties, spare_properties=spare)
-        self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new)
+        health_rules = deciding_rules(findings)
+        self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new,
+                          health_rules if m == "health" else None)
                     for m, (old, new) in written.items())
-        self._audit([Write(issue.key, "labels", None, label, rule_of.get(label))
+        self._audit([Write(issue.key, "labels", None, label, plan.label_rules.get(label))
                      for label in plan.labels_add]
-                    + [Write(issue.key, "labels", label, None, rule_of.get(label))
+                    + [Write(issue.key, "labels", label, None, plan.label_rules.get(label))
                        for label in plan.labels_remove])
         if new_baseline is not None:
             self._audit([Write(issue.key, BASELINE_KEY, None,
                                f"{new_baseline.points:g} points, {new_baseline.items} items")])
+        posted = 0
+        if plan.comments:
+            confirmed, posted = self._say(issue, plan)
+            self.gateway.set_property(issue.key, STATE_KEY, confirmed)
+        self._audit([Write(issue.key, "comment (not posted)", None, f"{u.kind}: {u.reason}", u.rule)
+                     for u in plan.unsaid])
         return len(written), posted
 
-    def _post_comments(self, issue: Project | Program, plan: WritePlan) -> tuple[dict[str, Any], int]:
-        """Post or edit the plan's comments; return the state to store and how many were said."""
-        state = dict(plan.state)
+    def _say(self, issue: Project | Program, plan: WritePlan) -> tuple[dict[str, Any], int]:
+        """Post or edit the plan's comments; return the state that confirms them and how many were said."""
+        state = dict(plan.confirmed_state)
         posted = 0
         adds = [a for a in plan.comments if not (a.kind == "edit" and a.comment_id)]
         # Several comments on one issue: list its comments once, not before every POST.
@@ -91,14 +98,17 @@ class WriteBack:
         for action in plan.comments:
             if action.kind == "edit" and action.comment_id:
                 self.gateway.edit_comment(issue.key, action.comment_id, action.body)
-                self._audit([Write(issue.key, "comment", action.comment_id, action.marker)])
+                self._audit([Write(issue.key, "comment", action.comment_id, action.marker, action.rule)])
                 posted += 1
                 continue
             comment = self.gateway.add_comment(issue.key, action.body, action.marker, listed)
             if comment is not None:
                 posted += 1
-                self._audit([Write(issue.key, "comment", None, action.marker)])
-                if action.marker.startswith(STATUS_MARKER):
+                self._audit([Write(issue.key, "comment", None, action.marker, action.rule)])
+            if action.marker.startswith(STATUS_MARKER):
+                comment = comment or next((c for c in self.gateway.comments(issue.key)
+                                           if action.marker in c.body), None)
+                if comment is not None:
                     state["status_comment_id"] = str(comment.id)
         return state, posted
 
@@ -106,3 +116,12 @@ class WriteBack:
         batch = list(writes)
         if batch and self.audit is not None:
             self.audit(batch)
+
+
+def deciding_rules(findings: Sequence[Finding]) -> str | None:
+    """Return the rules whose findings decided the health (the worst severity's), comma-separated."""
+    for severity in ("critical", "warning"):
+        rules = sorted({f.rule for f in findings if f.severity == severity})
+        if rules:
+            return ", ".join(rules)
+    return None

@@ -1,4 +1,5 @@
-"""Comment discipline: silent first run, one comment per transition, quiet window, mute, status mode."""
+"""Comment discipline: silent first run, each transition said once under its number, quiet hours after
+a clear for the same subject, mute, status mode."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class Issue:
             else:
                 assert action.comment_id == self.status_comment_id
                 self.edits += 1
-        self.state = dict(plan.state, status_comment_id=self.status_comment_id)
+        self.state = dict(plan.confirmed_state, status_comment_id=self.status_comment_id)
         return plan
 
 
@@ -57,7 +58,7 @@ def test_first_evaluation_records_state_silently() -> None:
 def test_first_evaluation_comments_when_configured() -> None:
     issue = Issue(CommentSettings(on_first_run=True))
     [action] = issue.evaluate(T0, [creep()]).comments
-    assert action.marker == "[pmrollup:scope-creep-warning:start:PAY-1:20240116T0900Z]"
+    assert action.marker == "[pmrollup:scope-creep-warning:start:PAY-1:1]"
     assert action.body.endswith(action.marker)
 
 
@@ -69,22 +70,24 @@ def test_one_comment_on_start_and_one_on_clear() -> None:
     assert "Added since the baseline: PAY-4" in start.body
     assert issue.evaluate(T0 + timedelta(hours=2), [creep()]).comments == ()
     [clear] = issue.evaluate(T0 + timedelta(days=2), []).comments
-    assert clear.marker == "[pmrollup:scope-creep-warning:clear:PAY-1:20240116T1000Z]"
+    assert clear.marker == "[pmrollup:scope-creep-warning:clear:PAY-1:2]"
     assert "scope_growth_pct: 25 then, 5 now." in clear.body
     assert issue.evaluate(T0 + timedelta(days=3), []).comments == ()
     assert len(issue.posted) == 2
 
 
-def test_flapping_finding_comments_at_most_once_per_quiet_window() -> None:
+def test_flapping_finding_is_said_once_per_quiet_window_and_never_ends_on_cleared_while_it_holds() -> None:
     issue = Issue()
     issue.evaluate(T0, [])
-    for hours, active in [(1, True), (2, False), (3, True), (4, False), (5, True), (6, False)]:
+    for hours, active in [(1, True), (2, False), (3, True), (4, False), (5, True), (6, False), (7, True)]:
         issue.evaluate(T0 + timedelta(hours=hours), [creep()] if active else [])
-    assert len(issue.posted) == 1
-    # the clear is still due; the first evaluation after the window says it
-    [late_clear] = issue.evaluate(T0 + timedelta(hours=26), []).comments
-    assert "Cleared by pmrollup (scope-creep-warning)" in late_clear.body
-    assert "scope_growth_pct: 25 then, 5 now." in late_clear.body
+    assert [body.split(":")[0] for body in issue.posted] == [
+        "Warning from pmrollup (scope-creep-warning)", "Cleared by pmrollup (scope-creep-warning)"]
+    assert "scope_growth_pct: 25 then, 5 now." in issue.posted[1]
+    # still active when the window after the announced clear ends: the start is said again
+    assert issue.evaluate(T0 + timedelta(hours=25), [creep()]).comments == ()
+    [again] = issue.evaluate(T0 + timedelta(hours=26), [creep()]).comments
+    assert again.marker == "[pmrollup:scope-creep-warning:start:PAY-1:3]"
 
 
 def test_finding_back_within_quiet_window_after_its_clear_waits() -> None:
@@ -94,7 +97,7 @@ def test_finding_back_within_quiet_window_after_its_clear_waits() -> None:
     issue.evaluate(T0 + timedelta(hours=30), [])
     assert issue.evaluate(T0 + timedelta(hours=31), [creep()]).comments == ()
     [again] = issue.evaluate(T0 + timedelta(hours=55), [creep()]).comments
-    assert ":start:PAY-1:20240117T1600Z]" in again.marker  # a new episode, a new marker
+    assert again.marker == "[pmrollup:scope-creep-warning:start:PAY-1:3]"  # a new transition, a new number
     assert len(issue.posted) == 3
 
 
@@ -111,11 +114,15 @@ def test_mute_label_stops_comments_but_not_fields() -> None:
     assert issue.evaluate(T0 + timedelta(hours=2), [creep()]).comments == ()
 
 
-def test_rule_with_comment_false_never_comments() -> None:
+def test_rule_with_comment_false_never_comments_and_says_why() -> None:
     issue = Issue()
     issue.evaluate(T0, [])
-    assert issue.evaluate(T0 + timedelta(hours=1), [creep(comment=False)]).comments == ()
-    assert issue.evaluate(T0 + timedelta(days=2), []).comments == ()
+    started = issue.evaluate(T0 + timedelta(hours=1), [creep(comment=False)])
+    assert started.comments == ()
+    assert [(u.kind, u.reason) for u in started.unsaid] == [("start", "the rule says comment: false")]
+    cleared = issue.evaluate(T0 + timedelta(days=2), [])
+    assert cleared.comments == ()
+    assert [(u.kind, u.reason) for u in cleared.unsaid] == [("clear", "its start was not announced")]
 
 
 def test_status_mode_keeps_one_comment_edited_in_place() -> None:
@@ -139,3 +146,94 @@ def test_dependency_comment_lists_blocker_dependent_and_due_date() -> None:
     issue = Issue(CommentSettings(on_first_run=True))
     [action] = issue.evaluate(T0, [finding]).comments
     assert "- WEB-10 blocks PAY-3: due 2024-01-10, overdue" in action.body
+
+
+def blocked_by(*blockers: str) -> Finding:
+    return Finding("overdue-dependency", "warning", "An open dependency is overdue.",
+                   {"dependencies_overdue": len(blockers), "dependencies": [
+                       {"blocker_key": b, "dependent_key": "PAY-3", "blocker_due": "2024-01-10",
+                        "overdue": True, "known": True} for b in blockers]}, "PAY-1")
+
+
+def test_finding_back_within_quiet_hours_for_a_different_blocker_is_said_at_once() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    issue.evaluate(T0 + timedelta(hours=1), [blocked_by("WEB-8")])
+    issue.evaluate(T0 + timedelta(hours=2), [])
+    [again] = issue.evaluate(T0 + timedelta(hours=3), [blocked_by("WEB-9")]).comments
+    assert again.marker == "[pmrollup:overdue-dependency:start:PAY-1:3]"
+    assert "- WEB-9 blocks PAY-3" in again.body
+    assert len(issue.posted) == 3
+
+
+def test_first_evaluation_states_why_it_said_nothing() -> None:
+    plan = Issue().evaluate(T0, [creep()])
+    assert [(u.rule, u.kind) for u in plan.unsaid] == [("scope-creep-warning", "start")]
+    assert "first evaluation" in plan.unsaid[0].reason
+
+
+def test_start_held_by_quiet_hours_is_recorded_once_with_when_it_will_be_said() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    issue.evaluate(T0 + timedelta(hours=1), [creep()])
+    issue.evaluate(T0 + timedelta(hours=2), [])
+    held = issue.evaluate(T0 + timedelta(hours=3), [creep()])
+    assert held.comments == () and held.wake_at == T0 + timedelta(hours=26)
+    [unsaid] = held.unsaid
+    assert unsaid.kind == "start" and "quiet hours" in unsaid.reason and "2024-01-17T11:00:00+00:00" in unsaid.reason
+    again = issue.evaluate(T0 + timedelta(hours=4), [creep()])
+    assert again.unsaid == () and again.wake_at == T0 + timedelta(hours=26)
+
+
+def test_a_subject_that_moves_while_active_posts_nothing_in_event_mode() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    issue.evaluate(T0 + timedelta(hours=1), [blocked_by("WEB-8")])
+    moved = issue.evaluate(T0 + timedelta(hours=2), [blocked_by("WEB-8", "WEB-9")])
+    assert moved.comments == () and moved.state_changed
+    assert len(issue.posted) == 1
+
+
+def test_a_subject_that_moves_while_active_edits_the_status_comment() -> None:
+    issue = Issue(CommentSettings(mode="status"))
+    issue.evaluate(T0, [])
+    issue.evaluate(T0 + timedelta(hours=1), [blocked_by("WEB-8")])
+    [edited] = issue.evaluate(T0 + timedelta(hours=2), [blocked_by("WEB-9")]).comments
+    assert edited.kind == "edit" and "- WEB-9 blocks PAY-3" in edited.body
+
+
+def test_a_transition_whose_comment_never_landed_is_said_again_under_the_same_number() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    first = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=issue.state,
+                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
+                        now=T0 + timedelta(hours=1), snapshot=None, status_comment_id=None)
+    [action] = first.comments
+    # the state is stored with the transition pending, then the POST fails: a retry minutes later
+    retry = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=first.state,
+                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
+                        now=T0 + timedelta(hours=1, minutes=7), snapshot=None, status_comment_id=None,
+                        posted_markers=[])
+    assert [a.marker for a in retry.comments] == [action.marker]
+
+
+def test_a_transition_whose_comment_landed_before_a_crash_is_confirmed_not_said_again() -> None:
+    issue = Issue()
+    issue.evaluate(T0, [])
+    first = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=issue.state,
+                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
+                        now=T0 + timedelta(hours=1), snapshot=None, status_comment_id=None)
+    [action] = first.comments
+    # the POST landed, the process died before the state was confirmed; restarted later
+    after = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=first.state,
+                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
+                        now=T0 + timedelta(hours=3), snapshot=None, status_comment_id=None,
+                        posted_markers=[action.marker])
+    assert after.comments == () and after.state_changed
+    assert "pending" not in after.state["announced"]["scope-creep-warning"]
+    # and when the finding cleared meanwhile, the clear is said, since its start was
+    cleared = plan_writes("PAY-1", "project", METRICS, [], previous_state=first.state,
+                          current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
+                          now=T0 + timedelta(hours=3), snapshot=None, status_comment_id=None,
+                          posted_markers=[action.marker])
+    assert [a.marker for a in cleared.comments] == ["[pmrollup:scope-creep-warning:clear:PAY-1:2]"]

@@ -58,7 +58,8 @@ def test_program_finds_scope_creep_cross_project_overdue_dependency_and_overrun(
                         snapshot=None, status_comment_id=None)
     assert first.fields["health"] == "off-track"
     assert {c.marker.split(":")[1] for c in first.comments} == {f.rule for f in program_findings if f.comment}
-    second = plan_writes("PAY-1", "program", pm.values, program_findings, previous_state=first.state,
+    second = plan_writes("PAY-1", "program", pm.values, program_findings,
+                         previous_state=first.confirmed_state,
                          current_outputs=first.fields, outputs=OUTPUTS, labels=list(first.labels_add),
                          comments=settings, now=NOW.replace(hour=9), snapshot=None, status_comment_id=None)
     assert second.is_empty

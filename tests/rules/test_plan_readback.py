@@ -29,7 +29,7 @@ def plan(findings: Sequence[Finding], state: Mapping[str, Any] | None, now: date
 
 def test_a_finding_whose_message_text_moved_needs_no_write_of_its_own() -> None:
     first = plan([overrun()], None, snapshot={"points_total": 10.0})
-    later = plan([overrun("Budget used 52.5%", 52.5)], first.state, NOW + timedelta(hours=1),
+    later = plan([overrun("Budget used 52.5%", 52.5)], first.confirmed_state, NOW + timedelta(hours=1),
                  snapshot={"points_total": 10.0})
     assert later.state["findings"]["budget-overrun"]["message"] == "Budget used 52.5%"
     assert not later.state_changed and later.is_empty
@@ -47,18 +47,16 @@ def test_a_finding_that_starts_or_clears_is_written() -> None:
     first = plan([], None)
     started = plan([overrun()], first.state, NOW + timedelta(hours=1))
     assert started.state_changed and started.comments
-    cleared = plan([], started.state, NOW + timedelta(hours=30))
+    cleared = plan([], started.confirmed_state, NOW + timedelta(hours=30))
     assert cleared.state_changed and cleared.comments
 
 
-def test_forgetting_an_expired_clear_costs_no_write() -> None:
+def test_an_announced_clear_costs_no_write_later_and_keeps_its_number() -> None:
     started = plan([overrun()], None)
-    cleared = plan([], started.state, NOW + timedelta(hours=30))
-    assert "budget-overrun" in cleared.state["announced"]  # kept through the quiet window
-    much_later = plan([], cleared.state, NOW + timedelta(hours=80))
-    assert "budget-overrun" not in much_later.state["announced"]
+    cleared = plan([], started.confirmed_state, NOW + timedelta(hours=30))
+    assert cleared.state["announced"]["budget-overrun"]["kind"] == "clear"
+    much_later = plan([], cleared.confirmed_state, NOW + timedelta(hours=80))
     assert not much_later.state_changed and much_later.is_empty
-    # Without the record the rule starts again exactly as it would have with it.
-    again = plan([overrun()], cleared.state, NOW + timedelta(hours=90))
-    again_pruned = plan([overrun()], much_later.state, NOW + timedelta(hours=90))
-    assert [c.marker for c in again.comments] == [c.marker for c in again_pruned.comments] != []
+    # The record stays: the next start is a new transition with the next number.
+    again = plan([overrun()], much_later.confirmed_state, NOW + timedelta(hours=90))
+    assert [c.marker for c in again.comments] == ["[pmrollup:budget-overrun:start:PAY-1:3]"]
