@@ -1,16 +1,10 @@
-"""The schedules: sweep, digest and catchup, each run claimed once in the store, enqueueing targets.
-
-Schedule strings in `app.yaml` are cron expressions read in `timezone`: five fields
-(minute hour day-of-month month day-of-week, as crontab) or six with seconds first
-(second minute hour day-of-month month day-of-week). Day-of-week numbers follow crontab
-(0 or 7 = Sunday); names (mon, tue, ...) work too.
-"""
+"""The schedules: sweep, digest and catchup, each run claimed once in the store, enqueueing targets,
+and the first sweep a store gets when schedules first start on it (cron expressions: webhooks.cron)."""
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,79 +15,33 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.client import JiraGateway
 from connector.updates import Placement, portfolio, recently_updated
-from rules.config import AppConfig, ConfigError
+from rules.config import AppConfig
+from webhooks.cron import cron_trigger, latest_fire
 from webhooks.inbox import Inbox, RunRecord, Target
 from webhooks.logs import log_event
 from webhooks.worker import describe
 
 JOBS = ("sweep", "digest", "catchup")
+# The sweep a store that has never swept gets when schedules first start on it, so every field is
+# filled without waiting for an edit or the nightly sweep. Recorded in `runs` as attempts 001, 002...:
+# two schedulers race for the same attempt and one wins; a failed attempt is followed by the next.
+FIRST_SWEEP = "first-sweep"
+FIRST_SWEEP_RETRY_SECONDS = 60.0  # until the first sweep is done, look again this often
+# An attempt that never finished (its process was killed) is given up after this long.
+FIRST_SWEEP_STALE_SECONDS = 3600.0
 # When the last catchup did not finish cleanly (or none ran yet), look back this far: the sweep's
 # default period, so nothing Jira failed to deliver is missed for longer than a day.
 CATCHUP_FALLBACK = timedelta(days=1)
 # Jira stores `updated` to the millisecond but JQL compares by the minute; overlap runs a little.
 CATCHUP_MARGIN_MINUTES = 2
 MISFIRE_GRACE_SECONDS = 300
-DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 GatewayFactory = Callable[[], JiraGateway]
 Action = Callable[[datetime, "RunRecord | None"], str]
-
-
-def _day_of_week(spec: str) -> str:
-    """Translate crontab day numbers (0/7 = Sunday) into the names APScheduler reads unambiguously."""
-
-    def one(part: str) -> str:
-        rng, _, step = part.partition("/")
-        if "-" in rng:
-            first, last = rng.split("-", 1)
-            if first == "0" and last.isdigit():
-                # 0-5 is Sunday to Friday: APScheduler's week starts on Monday.
-                rest = f"mon-{DAY_NAMES[int(last)]}" if 1 <= int(last) <= 6 else ""
-                rng = "*" if int(last) >= 6 else ",".join(x for x in ("sun", rest) if x)
-                return rng if not step or rng == "*" else part
-            rng = "-".join(DAY_NAMES[int(x)] if x.isdigit() and int(x) <= 7 else x for x in (first, last))
-        elif rng.isdigit() and int(rng) <= 7:
-            rng = DAY_NAMES[int(rng)]
-        return f"{rng}/{step}" if step else rng
-
-    return ",".join(one(p) for p in spec.split(","))
-
-
-def cron_trigger(expression: str, timezone: str, job: str = "job") -> CronTrigger:
-    """Read a 5-field (crontab) or 6-field (seconds first) cron expression in `timezone`."""
-    parts = expression.split()
-    if len(parts) == 5:
-        parts = ["0", *parts]
-    if len(parts) != 6:
-        raise ConfigError(f"schedule.{job}: {expression!r} is not a cron expression: use 5 fields "
-                          "(minute hour day month day-of-week) or 6 with seconds first")
-    second, minute, hour, day, month, dow = parts
-    try:
-        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_day_of_week(dow) if re.search(r"\d", dow) else dow,
-                           timezone=ZoneInfo(timezone))
-    except (ValueError, IndexError) as exc:
-        raise ConfigError(f"schedule.{job}: {expression!r} is not a valid cron expression: {exc}") from exc
-
-
-def latest_fire(trigger: CronTrigger, now: datetime) -> datetime:
-    """Return the trigger's latest fire time at or before `now`: the run a job executing now is."""
-    lookback = timedelta(seconds=1)
-    candidate = trigger.get_next_fire_time(None, now - lookback)
-    while candidate is None or candidate > now:
-        lookback *= 2
-        if lookback > timedelta(days=800):
-            raise ValueError("the trigger never fired before now")
-        candidate = trigger.get_next_fire_time(None, now - lookback)
-    while True:
-        following = trigger.get_next_fire_time(candidate, candidate + timedelta(microseconds=1))
-        if following is None or following > now:
-            return candidate
-        candidate = following
 
 
 def targets_of(placements: Iterable[Placement]) -> list[Target]:
@@ -120,6 +68,24 @@ def sweep_targets(gateway: JiraGateway) -> list[Target]:
             + [Target("project", key) for key in found.lone_projects])
 
 
+def has_swept(*runs: RunRecord | None) -> bool:
+    """Tell whether any of these runs (the last sweep, the last first sweep) is a sweep done."""
+    return any(run is not None and (run.outcome or "").startswith("done") for run in runs)
+
+
+def first_sweep_attempt(sweep: RunRecord | None, first: RunRecord | None, now: float) -> int | None:
+    """Return the number of the first-sweep attempt to make now, or None when the store has swept
+    (a scheduled or a first sweep done) or another process's attempt is under way."""
+    if has_swept(sweep, first):
+        return None
+    if first is None:
+        return 1
+    if first.finished_at is None and now - first.started_at < FIRST_SWEEP_STALE_SECONDS:
+        return None
+    number = first.scheduled_at.rpartition(" ")[2]
+    return int(number) + 1 if number.isdigit() else 1
+
+
 def catchup_minutes(scheduled: datetime, previous: RunRecord | None, now: datetime) -> int:
     """Return how many minutes back the catchup looks: to the last clean run, else a day."""
     since = scheduled - CATCHUP_FALLBACK
@@ -144,7 +110,7 @@ class Schedule:
         self.triggers = {job: cron_trigger(getattr(config.schedule, job), config.timezone, job)
                          for job in JOBS}
         self.actions: dict[str, Action] = {"sweep": self.sweep, "catchup": self.catchup,
-                                           "digest": self.digest}
+                                           "digest": self.digest, FIRST_SWEEP: self.sweep}
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), self.zone)
@@ -152,7 +118,24 @@ class Schedule:
     def run(self, job: str, scheduled: datetime | None = None) -> bool:
         """Run `job` for its scheduled time (default: the latest before now) unless already claimed."""
         when = scheduled or latest_fire(self.triggers[job], self.now())
-        stamp = when.isoformat()
+        return self._run_claimed(job, when.isoformat(), when)
+
+    def first_sweep(self) -> bool:
+        """Sweep once if this store has never swept; return True when the store has swept now or before
+        (False: an attempt failed, or another process's is under way, so look again later)."""
+        attempt = first_sweep_attempt(*self._last_sweeps(), self.clock())
+        if attempt is not None:
+            self._run_claimed(FIRST_SWEEP, f"attempt {attempt:03d}", self.now())
+            return has_swept(*self._last_sweeps())
+        swept = has_swept(*self._last_sweeps())
+        log_event("schedule.skipped", job=FIRST_SWEEP,
+                  reason="this store has swept before" if swept else "another scheduler is sweeping")
+        return swept
+
+    def _last_sweeps(self) -> tuple[RunRecord | None, RunRecord | None]:
+        return self.store.last_run("sweep"), self.store.last_run(FIRST_SWEEP)
+
+    def _run_claimed(self, job: str, stamp: str, when: datetime) -> bool:
         previous = self.store.last_run(job)
         if not self.store.claim_run(job, stamp, self.clock()):
             log_event("schedule.skipped", job=job, scheduled_at=stamp, reason="already claimed")
@@ -206,6 +189,16 @@ def build_scheduler(schedule: Schedule, blocking: bool = False) -> BaseScheduler
     for job in JOBS:
         scheduler.add_job(schedule.run, schedule.triggers[job], args=[job], id=job, name=job,
                           coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE_SECONDS)
+
+    def owe_first_sweep() -> None:
+        """Sweep a store that never swept, at start; until it has, look again every minute."""
+        if schedule.first_sweep():
+            scheduler.remove_job(FIRST_SWEEP)
+
+    scheduler.add_job(owe_first_sweep, IntervalTrigger(seconds=FIRST_SWEEP_RETRY_SECONDS,
+                                                       timezone=schedule.zone),
+                      next_run_time=schedule.now(), id=FIRST_SWEEP, name=FIRST_SWEEP, coalesce=True,
+                      max_instances=1, misfire_grace_time=None)
     return scheduler
 
 

@@ -18,6 +18,7 @@ import pytest
 from sandbox.server import RunningSandbox
 from tests.conftest import SMALL_SEED, SandboxFactory
 from tests.schedule.conftest import APP_YAML, PMROLLUP, ROOT
+from webhooks.schedule import FIRST_SWEEP
 
 BIN = Path(sys.executable).parent
 EVERY_SECOND = """\
@@ -83,11 +84,12 @@ def spawn(tmp_path: Path, sandbox_factory: SandboxFactory
 
 
 def sweep_runs(store: Path) -> list[tuple[str, str | None]]:
+    """Return the sweeps run on the store: the scheduled ones and the first start's, if it made one."""
     if not store.exists():
         return []
     with sqlite3.connect(store) as conn:
-        return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job = 'sweep' "
-                                 "ORDER BY scheduled_at"))
+        return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job IN ('sweep', "
+                                 f"'{FIRST_SWEEP}') ORDER BY scheduled_at"))
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0,
