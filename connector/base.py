@@ -67,7 +67,7 @@ class GatewayBase:
         self._lock = threading.Lock()
         self._catalog: FieldCatalog | None = None
         self._ids: FieldIds | None = None
-        self._options_known: set[str] = set()
+        self._options_known: dict[str, float] = {}  # select field id -> when its options were read
         self._notify_off_allowed = True
         self._id_of_key: dict[str, str] = {}
         self.sightings = EpicSightings()  # every epic's initiative, as the searches last saw it

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from connector.base import GatewayBase
-from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
+from connector.errors import ConnectorError, JiraAuthError, JiraBadRequest, JiraNotFound
 from connector.fieldmap import CUSTOM_TYPES, FieldInfo
 from connector.hierarchy import check_key
 from connector.history import Comment, to_comment
 from connector.payload import dig
-from connector.writes import FieldUpdate, check_property_size, plan_update
+from connector.writes import FieldUpdate, Written, check_property_size, plan_update
 
 log = logging.getLogger("pmrollup.connector")
 
 COMMENT_PAGE = 100
+OPTIONS_TTL_SECONDS = 3600.0  # a select's options are read again after this, so a fix in Jira is seen
 
 
 class IssueWrites(GatewayBase):
@@ -33,40 +35,88 @@ class IssueWrites(GatewayBase):
                      labels_add: Sequence[str] = (), labels_remove: Sequence[str] = (),
                      current_labels: Sequence[str] | None = None,
                      properties: Mapping[str, object] | None = None,
-                     spare_properties: Mapping[str, object] | None = None
-                     ) -> dict[str, tuple[object, object]]:
+                     spare_properties: Mapping[str, object] | None = None,
+                     leave_out: Collection[str] = ()) -> Written:
         """Write the metrics whose value differs from Jira's, label changes and issue properties in
         one PUT; `spare_properties` go along only when that PUT is made anyway.
 
-        Jira's edit issue takes `properties` beside `fields` (IssueUpdateDetails), so a changed
-        issue costs one request. With no field or label to change, each of `properties` is set on
-        its own (PUT property): an edit that changes no field is not what the endpoint is for.
+        A field the site cannot take is left out and returned as a refusal, so the rest lands: a
+        value not among a select's options (known before any request), a field in `leave_out`
+        (refused before), or one Jira's 400 names in its `errors` map (the edit is then made again
+        without it). Jira's edit issue takes `properties` beside `fields` (IssueUpdateDetails), so a
+        changed issue costs one request. With no field or label to change, each of `properties` is
+        set on its own (PUT property): an edit that changes no field is not what the endpoint is for.
         """
         key = check_key(key)
-        targets = self.output_targets()
-        update = plan_update(values, current, targets, labels_add, labels_remove, current_labels)
-        unknown = [targets[m] for m in update.changed if targets[m].is_select
-                   and targets[m].id not in self._options_known]
-        if unknown:
-            self._learn_options(key, unknown)
-            update = plan_update(values, current, self.output_targets(), labels_add, labels_remove,
-                                 current_labels)
+        update = self._plan(key, values, current, labels_add, labels_remove, current_labels, leave_out)
         if update.empty:
             for name, value in (properties or {}).items():
                 self.set_property(key, name, value)
-            return {}
-        self._put_issue(key, update.with_properties({**(spare_properties or {}), **(properties or {})}))
-        return update.changed
+            return Written({}, update.refused)
+        update = update.with_properties({**(spare_properties or {}), **(properties or {})})
+        names = {info.id: info.name for info in self.output_targets().values()}
+        for _ in range(len(update.fields) + 1):
+            try:
+                self._put_issue(key, update)
+                break
+            except JiraBadRequest as exc:
+                named_labels = "labels" in exc.errors and bool(update.labels_add or update.labels_remove)
+                if not named_labels and not any(f in update.fields for f in exc.errors):
+                    raise
+                update = update.without(exc.errors, names)
+                if update.empty:
+                    for name, value in update.properties.items():
+                        self.set_property(key, name, value)
+                    break
+        return Written(update.changed, update.refused)
 
-    def _learn_options(self, key: str, infos: Sequence[FieldInfo]) -> None:
+    def _plan(self, key: str, values: Mapping[str, object], current: Mapping[str, object],
+              labels_add: Sequence[str], labels_remove: Sequence[str],
+              current_labels: Sequence[str] | None, leave_out: Collection[str]) -> FieldUpdate:
+        """Plan the edit, first learning the options of the select fields it writes (again each hour)."""
+        targets = self.output_targets()
+        update = plan_update(values, current, targets, labels_add, labels_remove, current_labels,
+                             leave_out, self.config.outputs)
+        now = time.monotonic()
+        wanted = {*update.changed, *(r.metric for r in update.refused)}
+        stale = [targets[m] for m in sorted(wanted) if m in targets and targets[m].is_select
+                 and now - self._options_known.get(targets[m].id, -OPTIONS_TTL_SECONDS)
+                 >= OPTIONS_TTL_SECONDS]
+        if not stale:
+            return update
+        self._learn_options(key, stale, now)
+        return plan_update(values, current, self.output_targets(), labels_add, labels_remove,
+                           current_labels, leave_out, self.config.outputs)
+
+    def _learn_options(self, key: str, infos: Sequence[FieldInfo], now: float) -> None:
+        """Read the options of select fields from the issue's editmeta (one request for all)."""
         meta = self._call(f"GET editmeta {key}", lambda: self.client().editmeta(key))
-        fields = meta.get("fields") if isinstance(meta, dict) else None
         for info in infos:
-            self._options_known.add(info.id)
-            allowed = dig(fields, info.id, "allowedValues")
-            if isinstance(allowed, list):
-                options = [str(o.get("value")) for o in allowed if isinstance(o, dict) and "value" in o]
+            self._options_known[info.id] = now
+            options = allowed_values(meta, info.id)
+            if options is not None:
                 self.field_catalog().with_options(info.id, options)
+
+    def select_options(self, field_id: str, key: str | None = None) -> list[str] | None:
+        """Return a select field's options: on Cloud from its field context (the option endpoint),
+        on Data Center (which has none) from editmeta's allowed values of `key`, else of any issue
+        that has the field on its screen; None when they cannot be read."""
+        if self.cloud:
+            contexts = self._call(f"GET field {field_id} contexts",
+                                  lambda: self.client()._get_json(f"field/{field_id}/context"))
+            values = contexts.get("values") if isinstance(contexts, dict) else None
+            if values:
+                context = values[0].get("id")
+                found = self._call(f"GET field {field_id} options", lambda: self.client()._get_json(
+                    f"field/{field_id}/context/{context}/option"))
+                entries = found.get("values") if isinstance(found, dict) else None
+                if isinstance(entries, list):
+                    return [str(o["value"]) for o in entries if isinstance(o, dict) and "value" in o
+                            and not o.get("disabled")]
+        if key is None:
+            return None
+        meta = self._call(f"GET editmeta {key}", lambda: self.client().editmeta(key))
+        return allowed_values(meta, field_id)
 
     def _put_issue(self, key: str, update: FieldUpdate) -> None:
         body = json.dumps(update.body())
@@ -215,3 +265,12 @@ class IssueWrites(GatewayBase):
     def delete_webhook(self, hook_id: object) -> None:
         """Remove one webhook registration."""
         self._call(f"DELETE webhook {hook_id}", lambda: self._session().delete(self._webhook_url(hook_id)))
+
+
+def allowed_values(editmeta: object, field_id: str) -> list[str] | None:
+    """Return the option values editmeta allows for a field; None when it lists none (off the screen)."""
+    fields = editmeta.get("fields") if isinstance(editmeta, dict) else None
+    allowed = dig(fields, field_id, "allowedValues")
+    if not isinstance(allowed, list):
+        return None
+    return [str(o.get("value")) for o in allowed if isinstance(o, dict) and "value" in o]

@@ -12,11 +12,12 @@ from connector.sightings import Sighting
 from webhooks.audit import AuditEntry, AuditLog
 from webhooks.epicmap import EpicMapTable
 from webhooks.runs import RunLog, RunRecord
+from webhooks.siteproblems import SiteProblem, SiteProblems
 from webhooks.store import StoreError
 from webhooks.targets import KINDS, DeadTarget, LeasedTarget, Target, TargetQueue, upsert
 
 __all__ = ["KINDS", "AuditEntry", "DeadTarget", "Delivery", "Inbox", "InboxCounts", "LeasedTarget",
-           "RunRecord", "SqliteInbox", "StoreError", "Target"]
+           "RunRecord", "SiteProblem", "SqliteInbox", "StoreError", "Target"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,14 @@ class Inbox(Protocol):
     def programs_of(self, epics: Iterable[str]) -> dict[str, str | None]: ...
     def forget_epics(self, epics: Iterable[str], at: float) -> None: ...
     def prune_deliveries(self, older_than: float) -> int: ...
+    def record_site_problems(self, problems: Iterable[SiteProblem]) -> list[SiteProblem]: ...
+    def site_problems(self) -> list[SiteProblem]: ...
+    def refused_fields(self, jira_project: str, issue_type: str, now: float) -> set[str]: ...
+    def clear_site_problem(self, problem: SiteProblem) -> None: ...
     def writable(self) -> None: ...
 
 
-class SqliteInbox(TargetQueue, AuditLog, RunLog, EpicMapTable):
+class SqliteInbox(TargetQueue, AuditLog, RunLog, EpicMapTable, SiteProblems):
     """The inbox in one SQLite file (WAL, fsync before answering), one connection per thread."""
 
     SCHEMA = """

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from connector.errors import JiraBadRequest, JiraNotFound
 from rules.announce import pending_markers
 from rules.baseline import (
     Baseline,
@@ -24,7 +25,7 @@ from rules.metrics import project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
 from rules.plan import STATE_KEY, WritePlan, announced_of, plan_writes, read_state
 from rules.program import Snapshot, program_metrics
-from webhooks.writeback import BASELINE_KEY, Write, WriteBack, Writer
+from webhooks.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
 
 __all__ = ["BASELINE_KEY", "Evaluation", "Gateway", "IssueResult", "Recomputer", "Write"]
 
@@ -113,6 +114,7 @@ class Recomputer:
     gateway: Gateway
     rules: RuleSet
     audit: Callable[[Sequence[Write]], None] | None = None
+    site: SiteLedger | None = None
     today: Callable[[], date] | None = None
     clock: Callable[[], float] = time.time
     problems: list[str] = field(default_factory=list)
@@ -160,8 +162,6 @@ class Recomputer:
         """Recompute one epic from its items."""
         projects = self.gateway.projects([key], reconcile)
         if not projects:
-            from connector.errors import JiraNotFound
-
             raise JiraNotFound(f"not found in Jira: project {key}", 404)
         has = has_program or projects[0].program_key is not None
         [result] = self._projects(projects, has_program=has, reconcile=reconcile, dry_run=dry_run)
@@ -248,8 +248,13 @@ class Recomputer:
                              findings=tuple(findings), plan=plan)
         if dry_run:
             return result
-        fields, comments = WriteBack(self.config, self.gateway, self.audit).apply(
-            issue, plan, findings, new_baseline)
+        try:
+            fields, comments = WriteBack(self.config, self.gateway, self.audit, self.site, self.clock).apply(
+                issue, plan, findings, new_baseline)
+        except (JiraBadRequest, JiraNotFound) as exc:
+            # Refused for good (gone, or an edit Jira will never take): the other issues still land.
+            self._problem(f"{issue.key}: not written: {exc}")
+            return result
         return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                            findings=tuple(findings), plan=plan, fields_written=fields,
                            comments_posted=comments)

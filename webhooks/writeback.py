@@ -7,15 +7,20 @@ instead of saying it again (rules.announce)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import logging
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connector.writes import Refusal, Written
 from rules.baseline import Baseline, baseline_to_property
 from rules.config import AppConfig
 from rules.engine import Finding
 from rules.model import Program, Project
 from rules.plan import STATE_KEY, WritePlan
+from webhooks.logs import log_event
+from webhooks.siteproblems import SiteProblem
 
 BASELINE_KEY = "pmrollup.baseline"
 STATUS_MARKER = "[pmrollup:status:"
@@ -28,12 +33,19 @@ class Writer(Protocol):
                      labels_add: Sequence[str] = (), labels_remove: Sequence[str] = (),
                      current_labels: Sequence[str] | None = None,
                      properties: Mapping[str, object] | None = None,
-                     spare_properties: Mapping[str, object] | None = None
-                     ) -> dict[str, tuple[object, object]]: ...
+                     spare_properties: Mapping[str, object] | None = None,
+                     leave_out: Collection[str] = ()) -> Written: ...
     def comments(self, key: str) -> list[Any]: ...
     def add_comment(self, key: str, body: str, marker: str, listed: list[Any] | None = None) -> Any: ...
     def edit_comment(self, key: str, comment_id: str, body: str) -> None: ...
     def set_property(self, key: str, name: str, value: object) -> None: ...
+
+
+class SiteLedger(Protocol):
+    """Where refused fields are kept (webhooks.siteproblems.SiteProblems provides it)."""
+
+    def record_site_problems(self, problems: Iterable[SiteProblem]) -> list[SiteProblem]: ...
+    def refused_fields(self, jira_project: str, issue_type: str, now: float) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,8 @@ class WriteBack:
     config: AppConfig
     gateway: Writer
     audit: Callable[[Sequence[Write]], None] | None = None
+    site: SiteLedger | None = None
+    clock: Callable[[], float] = time.time
 
     def apply(self, issue: Project | Program, plan: WritePlan, findings: Sequence[Finding],
               new_baseline: Baseline | None) -> tuple[int, int]:
@@ -66,9 +80,14 @@ class WriteBack:
             properties[BASELINE_KEY] = baseline_to_property(new_baseline)
         # A state that changed only in what nothing reads back costs no request of its own.
         spare = {} if STATE_KEY in properties else {STATE_KEY: plan.state}
-        written = self.gateway.write_fields(issue.key, plan.fields, issue.outputs, plan.labels_add,
-                                            plan.labels_remove, current_labels=issue.labels,
-                                            properties=properties, spare_properties=spare)
+        now = self.clock()
+        leave_out = self.site.refused_fields(issue.jira_project, issue.issue_type, now) if self.site else ()
+        result = self.gateway.write_fields(issue.key, plan.fields, issue.outputs, plan.labels_add,
+                                           plan.labels_remove, current_labels=issue.labels,
+                                           properties=properties, spare_properties=spare,
+                                           leave_out=leave_out)
+        self._record_refusals(issue, result.refused, now)
+        written = result.changed
         health_rules = deciding_rules(findings)
         self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new,
                           health_rules if m == "health" else None)
@@ -87,6 +106,17 @@ class WriteBack:
         self._audit([Write(issue.key, "comment (not posted)", None, f"{u.kind}: {u.reason}", u.rule)
                      for u in plan.unsaid])
         return len(written), posted
+
+    def _record_refusals(self, issue: Project | Program, refused: Sequence[Refusal], now: float) -> None:
+        """Keep each refused field as a site problem of its project and issue type; log the new ones."""
+        if not refused or self.site is None:
+            return
+        problems = [SiteProblem(r.field_name, r.field_id, issue.jira_project, issue.issue_type, issue.key,
+                                r.reason, now, now) for r in refused]
+        for problem in self.site.record_site_problems(problems):
+            log_event("site.problem", logging.WARNING, field=problem.field_name, field_id=problem.field_id,
+                      project=problem.jira_project, issue_type=problem.issue_type, key=problem.issue_key,
+                      reason=problem.reason, hint="pmrollup check says how to fix it and re-tests it")
 
     def _say(self, issue: Project | Program, plan: WritePlan) -> tuple[dict[str, Any], int]:
         """Post or edit the plan's comments; return the state that confirms them and how many were said."""

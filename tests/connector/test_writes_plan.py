@@ -32,9 +32,12 @@ def test_health_goes_to_a_select_as_an_option_and_to_text_as_text() -> None:
     assert text.body() == {"fields": {"customfield_3": "at-risk"}}
 
 
-def test_select_without_the_option_is_refused_before_any_request() -> None:
-    with pytest.raises(ConnectorError, match="no option 'doomed'"):
-        plan_update({"health": "doomed"}, {}, {"health": HEALTH_SELECT})
+def test_select_without_the_option_is_left_out_as_a_refusal_before_any_request() -> None:
+    plan = plan_update({"health": "doomed", "progress_pct": 10}, {},
+                       {"health": HEALTH_SELECT, "progress_pct": PROGRESS})
+    assert plan.body() == {"fields": {"customfield_1": 10.0}}
+    [refused] = plan.refused
+    assert refused.metric == "health" and "no option 'doomed'" in refused.reason
 
 
 def test_labels_are_added_and_removed_in_the_same_body() -> None:
@@ -48,9 +51,16 @@ def test_labels_already_in_place_are_not_sent_again() -> None:
     assert plan.labels_add == ("b",) and plan.labels_remove == ("c",)
 
 
-def test_unknown_output_metric_is_refused() -> None:
-    with pytest.raises(ConnectorError, match="no Jira field"):
-        plan_update({"cpi": 1.0}, {}, {})
+def test_an_output_whose_field_the_site_lacks_is_left_out_as_a_refusal() -> None:
+    plan = plan_update({"cpi": 1.0}, {}, {}, names={"cpi": "CPI"})
+    assert plan.empty
+    [refused] = plan.refused
+    assert refused.field_name == "CPI" and "no field named 'CPI'" in refused.reason
+
+
+def test_a_field_known_to_be_refused_is_left_out_of_the_edit() -> None:
+    plan = plan_update({"progress_pct": 10}, {}, {"progress_pct": PROGRESS}, leave_out={"customfield_1"})
+    assert plan.empty and plan.refused == ()
 
 
 def test_property_over_32_kb_is_refused() -> None:
