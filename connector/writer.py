@@ -90,7 +90,7 @@ class IssueWrites(GatewayBase):
 
     def _learn_options(self, key: str, infos: Sequence[FieldInfo], now: float) -> None:
         """Read the options of select fields from the issue's editmeta (one request for all)."""
-        meta = self._call(f"GET editmeta {key}", lambda: self.client().editmeta(key))
+        meta = self.edit_meta(key)
         for info in infos:
             self._options_known[info.id] = now
             options = allowed_values(meta, info.id)
@@ -115,8 +115,13 @@ class IssueWrites(GatewayBase):
                             and not o.get("disabled")]
         if key is None:
             return None
+        return allowed_values(self.edit_meta(key), field_id)
+
+    def edit_meta(self, key: str) -> dict[str, Any]:
+        """Return the issue's editmeta: the fields on its edit screen, with a select's allowed values."""
+        key = check_key(key)
         meta = self._call(f"GET editmeta {key}", lambda: self.client().editmeta(key))
-        return allowed_values(meta, field_id)
+        return dict(meta) if isinstance(meta, dict) else {}
 
     def _put_issue(self, key: str, update: FieldUpdate) -> None:
         body = json.dumps(update.body())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
@@ -11,6 +12,9 @@ from connector.site import WRITE_PERMISSIONS, edit_screen_fields, first_of_each_
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.engine import check_rule_files
 from webhooks.services import gateway_for
+from webhooks.sitechecks import Findings, check_select_options, recheck_site_problems
+from webhooks.siteproblems import SiteProblems
+from webhooks.store import StoreError
 from webhooks.tables import render_table
 
 NUMBER_KINDS = {"number"}
@@ -46,8 +50,11 @@ class Report:
         return "\n".join(parts)
 
 
-def run_checks(config: AppConfig, gateway: JiraGateway | None = None) -> Report:
-    """Check the rules and, against Jira, that every configured field exists with the right type."""
+def run_checks(config: AppConfig, gateway: JiraGateway | None = None,
+               store: SiteProblems | None = None) -> Report:
+    """Check the rules and, against Jira, that every configured field exists with the right type, can
+    take what pmrollup writes, and that each site problem the store recorded still holds (the fixed
+    ones are cleared). `store` defaults to the configured store when it exists."""
     report = Report()
     report.notes.append(f"config: {config.path} is valid (flavor {config.jira.flavor})")
     errors = check_rule_files(config.rule_paths())
@@ -69,9 +76,28 @@ def run_checks(config: AppConfig, gateway: JiraGateway | None = None) -> Report:
         report.problems.append(f"jira: the site reports deploymentType {deployment} but app.yaml says "
                                f"flavor {config.jira.flavor}; set jira.flavor to match the site")
     _check_fields(config, catalog, report)
-    _check_screens_and_permissions(config, gateway, catalog, report)
+    samples = _check_screens_and_permissions(config, gateway, catalog, report)
+    _add(report, check_select_options(config, gateway, catalog, samples))
+    store = store if store is not None else _existing_store(config)
+    if store is not None:
+        _add(report, recheck_site_problems(config, gateway, store))
     _check_webhook(config, gateway, report)
     return report
+
+
+def _add(report: Report, found: Findings) -> None:
+    report.problems.extend(found.problems)
+    report.notes.extend(found.notes)
+
+
+def _existing_store(config: AppConfig) -> SiteProblems | None:
+    """Open the configured store when it exists (check creates none)."""
+    if not Path(config.store_path).is_file():
+        return None
+    try:
+        return SiteProblems(config.store_path, create=False)
+    except StoreError:
+        return None
 
 
 def _wanted(config: AppConfig) -> list[tuple[str, str, str, set[str] | None]]:
@@ -117,14 +143,15 @@ SCREENS_HINT = ("Jira settings > Issues > Screens, the screen scheme of that iss
 
 
 def _check_screens_and_permissions(config: AppConfig, gateway: JiraGateway, catalog: FieldCatalog,
-                                   report: Report) -> None:
-    """Check one initiative and one epic: outputs on their edit screen, and the account may write."""
+                                   report: Report) -> dict[str, str]:
+    """Check one initiative and one epic: outputs on their edit screen, and the account may write;
+    return the sample issue of each level."""
     outputs = [(name, info) for name in config.outputs.values() if (info := catalog.find(name)) is not None]
     try:
         samples = first_of_each_level(gateway)
     except ConnectorError as exc:
         report.problems.append(f"jira: cannot search the configured projects: {exc}")
-        return
+        return {}
     levels = (("program", config.hierarchy.program_types), ("project", config.hierarchy.project_types))
     for level, types in levels:
         key = samples.get(level)
@@ -146,6 +173,7 @@ def _check_screens_and_permissions(config: AppConfig, gateway: JiraGateway, cata
         elif outputs:
             report.notes.append(f"screens: every output field is on the {kind} edit screen ({key})")
         _check_permissions(gateway, key, project, report)
+    return samples
 
 
 def _check_permissions(gateway: JiraGateway, key: str, project: str, report: Report) -> None:

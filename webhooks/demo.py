@@ -167,7 +167,7 @@ class Demo:
         """Return the recompute path the worker and `pmrollup evaluate` use."""
         assert self.service is not None and self.config is not None
         return Recomputer(config=self.config, gateway=self.reader(), rules=rules_for(self.config),
-                          audit=audit_into(self.service.store))
+                          audit=audit_into(self.service.store), site=self.service.store)
 
     def stop(self) -> None:
         """Stop the service, then the sandbox."""

@@ -48,6 +48,7 @@ def recomputer_for(config: AppConfig, gateway: JiraGateway | None = None, store:
         gateway=gateway or gateway_for(config),
         rules=rules or rules_for(config),
         audit=audit_into(store) if store is not None else None,
+        site=store,
     )
 
 
