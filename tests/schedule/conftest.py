@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import requests
@@ -73,15 +77,22 @@ class Site:
         return response.json()
 
     def field_value(self, key: str, name: str) -> Any:
-        ids = {f["name"]: f["id"] for f in self.get("/rest/api/2/field")}
-        value = self.sandbox.issue_json(key)["fields"].get(ids[name])
-        return value.get("value") if isinstance(value, dict) else value
+        return field_value(self.sandbox, key, name)
 
     def comments(self, key: str) -> list[str]:
         return [c["body"] for c in self.get(f"/rest/api/2/issue/{key}/comment")["comments"]]
 
 
 SiteFactory = Callable[..., Site]
+
+
+def field_value(sandbox: RunningSandbox, key: str, name: str) -> Any:
+    """Read one field of an issue from the sandbox over HTTP, by the field's display name."""
+    response = requests.get(sandbox.url + "/rest/api/2/field", auth=sandbox.admin_auth, timeout=10)
+    response.raise_for_status()
+    ids = {f["name"]: f["id"] for f in response.json()}
+    value = sandbox.issue_json(key)["fields"].get(ids[name])
+    return value.get("value") if isinstance(value, dict) else value
 
 
 @pytest.fixture
@@ -130,3 +141,78 @@ def closed_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     yield port
+
+
+class Process:
+    """A child process whose stderr is collected to a file, stopped with SIGTERM."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out: IO[bytes] = log.open("wb")
+        self.popen = subprocess.Popen(argv, env=env, cwd=log.parent, stdout=self._out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        found = []
+        for line in self.text().splitlines():
+            if line.startswith("{") and f'"{name}"' in line:
+                event = json.loads(line)
+                if event.get("event") == name:
+                    found.append(event)
+        return found
+
+    def stop(self) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self._out.close()
+        return self.popen.returncode
+
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0,
+             logs: Sequence[Process] = ()) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            said = "".join(f"\n--- {p.log.name} ---\n{p.text()[-2000:]}" for p in logs)
+            raise AssertionError(f"timed out waiting for {what}{said}")
+        time.sleep(0.1)
+
+
+Start = Callable[[str, list[str]], Process]
+SpawnSite = Callable[[Any, str], tuple[RunningSandbox, Path, Start]]
+
+
+@pytest.fixture
+def spawn_site(tmp_path: Path, sandbox_factory: SandboxFactory) -> Iterator[SpawnSite]:
+    """Start a sandbox and an app.yaml for it; return them with a starter of child processes (each
+    with the sandbox's credentials and today in its environment), all stopped at teardown."""
+    started: list[Process] = []
+
+    def prepare(seed: Any, app_yaml: str) -> tuple[RunningSandbox, Path, Start]:
+        sandbox = sandbox_factory(seed)
+        config = tmp_path / "app.yaml"
+        config.write_text(app_yaml)
+        email, token = sandbox.admin_auth
+        env = {**os.environ, "PMROLLUP_CONFIG": str(config), "JIRA_URL": sandbox.url, "JIRA_USER": email,
+               "JIRA_TOKEN": token, "PYTHONPATH": str(ROOT), "PMROLLUP_TODAY": DEMO_TODAY}
+        env.pop("PMROLLUP_WEBHOOK_SECRET", None)
+
+        def start(name: str, argv: list[str]) -> Process:
+            process = Process(argv, env, tmp_path / f"{name}.log")
+            started.append(process)
+            return process
+
+        return sandbox, config, start
+
+    yield prepare
+    for process in started:
+        process.stop()

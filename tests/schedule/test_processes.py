@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
 from sandbox.server import RunningSandbox
-from tests.conftest import SMALL_SEED, SandboxFactory
-from tests.schedule.conftest import APP_YAML, PMROLLUP, ROOT
+from tests.conftest import SMALL_SEED
+from tests.schedule.conftest import APP_YAML, PMROLLUP, Process, SpawnSite, wait_for
 from webhooks.schedule import FIRST_SWEEP
 
 BIN = Path(sys.executable).parent
@@ -29,58 +25,10 @@ schedule:
 """
 
 
-class Process:
-    """A child process whose stderr is collected to a file, stopped with SIGTERM."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self._out: IO[bytes] = log.open("wb")
-        self.popen = subprocess.Popen(argv, env=env, cwd=log.parent, stdout=self._out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        found = []
-        for line in self.text().splitlines():
-            if line.startswith("{") and f'"{name}"' in line:
-                event = json.loads(line)
-                if event.get("event") == name:
-                    found.append(event)
-        return found
-
-    def stop(self) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
-        self._out.close()
-        return self.popen.returncode
-
-
 @pytest.fixture
-def spawn(tmp_path: Path, sandbox_factory: SandboxFactory
-          ) -> Iterator[tuple[RunningSandbox, Path, Callable[[str, list[str]], Process]]]:
-    sandbox = sandbox_factory(SMALL_SEED)
-    config = tmp_path / "app.yaml"
-    config.write_text(APP_YAML.replace("FLAVOR", "cloud") + EVERY_SECOND)
-    email, token = sandbox.admin_auth
-    env = {**os.environ, "PMROLLUP_CONFIG": str(config), "JIRA_URL": sandbox.url, "JIRA_USER": email,
-           "JIRA_TOKEN": token, "PYTHONPATH": str(ROOT), "PMROLLUP_TODAY": "2026-03-16"}
-    started: list[Process] = []
-
-    def start(name: str, argv: list[str]) -> Process:
-        process = Process(argv, env, tmp_path / f"{name}.log")
-        started.append(process)
-        return process
-
-    yield sandbox, tmp_path / "pmrollup.sqlite3", start
-    for process in started:
-        process.stop()
+def spawn(spawn_site: SpawnSite) -> tuple[RunningSandbox, Path, Callable[[str, list[str]], Process]]:
+    sandbox, config, start = spawn_site(SMALL_SEED, APP_YAML.replace("FLAVOR", "cloud") + EVERY_SECOND)
+    return sandbox, config.parent / "pmrollup.sqlite3", start
 
 
 def sweep_runs(store: Path) -> list[tuple[str, str | None]]:
@@ -90,16 +38,6 @@ def sweep_runs(store: Path) -> list[tuple[str, str | None]]:
     with sqlite3.connect(store) as conn:
         return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job IN ('sweep', "
                                  f"'{FIRST_SWEEP}') ORDER BY scheduled_at"))
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0,
-             logs: Sequence[Process] = ()) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            said = "".join(f"\n--- {p.log.name} ---\n{p.text()[-2000:]}" for p in logs)
-            raise AssertionError(f"timed out waiting for {what}{said}")
-        time.sleep(0.1)
 
 
 def program_listings(sandbox: RunningSandbox) -> int:

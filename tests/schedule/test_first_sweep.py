@@ -1,0 +1,165 @@
+"""The first start on a store that has never swept sweeps once, so every output field is filled
+without waiting for a Jira edit or the nightly sweep; a restart or a second scheduler does not repeat it."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.client import Credentials, JiraGateway, RetryPolicy
+from rules.config import load_config
+from tests.schedule.conftest import (
+    APP_YAML,
+    DEMO_SEED,
+    PMROLLUP,
+    Site,
+    SiteFactory,
+    SpawnSite,
+    drain_targets,
+    field_value,
+    searches,
+    wait_for,
+)
+from webhooks.inbox import RunRecord, SqliteInbox, Target
+from webhooks.schedule import FIRST_SWEEP, FIRST_SWEEP_STALE_SECONDS, Schedule, first_sweep_attempt
+from webhooks.services import gateway_for
+
+# No scheduled job falls due while a test runs: whatever sweeps is the first start's sweep.
+NO_SCHEDULED_RUNS = """\
+schedule:
+  sweep: "0 0 1 1 *"
+  digest: "0 0 1 1 *"
+  catchup: "0 0 1 1 *"
+"""
+OUTPUTS = ("Progress %", "Scope growth %", "Budget used %", "Overdue dependencies", "Health")
+PROGRAMS_AND_PROJECTS = ("PAY-1", "PAY-2", "PAY-3", "WEB-1", "WEB-2", "OPS-1")
+# The processes each way of running pmrollup starts; the first one is the one that runs the schedules.
+SHAPES = {"serve": [["serve", "--port", "0"]], "scheduler and worker": [["scheduler"], ["worker"]]}
+EVERY_PROJECT = Target("program", "PAY-1", frozenset({"PAY-2", "PAY-3", "WEB-1", "WEB-2"}))
+
+
+def empty_outputs(sandbox: Any) -> list[tuple[str, str]]:
+    """Return the (issue, output field) pairs the sandbox holds no value for."""
+    return [(key, name) for key in PROGRAMS_AND_PROJECTS for name in OUTPUTS
+            if field_value(sandbox, key, name) is None]
+
+
+def runs(store: Path, job: str) -> list[tuple[str, str | None]]:
+    """Return the store's runs of `job`: scheduled time (or attempt) and outcome (None: under way)."""
+    with sqlite3.connect(store) as conn:
+        return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job = ? ORDER BY scheduled_at",
+                                 (job,)))
+
+
+def schedule_for(here: Site, environ: dict[str, str] | None = None) -> tuple[Schedule, SqliteInbox]:
+    config = load_config(here.config_path)
+    store = SqliteInbox(config.store_path)
+    env = environ or here.env()
+    return Schedule(config, store, lambda: JiraGateway(config, Credentials.from_env(env),
+                                                       RetryPolicy(attempts=1))), store
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_jira_edit(
+        spawn_site: SpawnSite, shape: str) -> None:
+    sandbox, config, start = spawn_site(DEMO_SEED, APP_YAML.replace("FLAVOR", "cloud") + NO_SCHEDULED_RUNS)
+    store = config.parent / "pmrollup.sqlite3"
+    assert len(empty_outputs(sandbox)) == len(OUTPUTS) * len(PROGRAMS_AND_PROJECTS)
+
+    started = [start(argv[0], PMROLLUP + argv) for argv in SHAPES[shape]]
+    wait_for("every output field filled", lambda: empty_outputs(sandbox) == [], timeout=90, logs=started)
+    assert field_value(sandbox, "PAY-3", "Scope growth %") == 30.0
+    assert field_value(sandbox, "OPS-1", "Health") == "on-track"
+    assert [outcome for _, outcome in runs(store, FIRST_SWEEP)] == ["done: enqueued 2 target(s)"]
+    assert runs(store, "sweep") == [], "no scheduled sweep ran: the first start's sweep filled them"
+    assert sandbox.deliveries()["attempts"] == 0, "no webhook was delivered"
+
+    schedules = started[0]
+    assert schedules.stop() == 0
+    listings = len(searches(sandbox))
+    again = start(f"{shape} again", PMROLLUP + SHAPES[shape][0])
+    wait_for("the restart's decision on the first sweep", lambda: bool(again.events("schedule.skipped")),
+             timeout=60, logs=[again])
+    [skipped] = again.events("schedule.skipped")
+    assert (skipped["job"], skipped["reason"]) == (FIRST_SWEEP, "this store has swept before")
+    assert len(runs(store, FIRST_SWEEP)) == 1 and len(searches(sandbox)) == listings
+
+
+def test_a_store_that_has_swept_on_schedule_gets_no_first_sweep(site: SiteFactory) -> None:
+    here = site()
+    schedule, store = schedule_for(here)
+    assert schedule.run("sweep")
+    drain_targets(store)
+    here.sandbox.clear_requests()
+    assert schedule.first_sweep()
+    assert drain_targets(store) == [] and here.sandbox.requests() == []
+    assert store.last_run(FIRST_SWEEP) is None
+
+
+def test_two_schedulers_starting_together_sweep_once(site: SiteFactory) -> None:
+    here = site()
+    pair = [schedule_for(here)[0], schedule_for(here)[0]]
+    together = threading.Barrier(len(pair))
+
+    def start(schedule: Schedule) -> None:
+        together.wait()
+        schedule.first_sweep()
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in pair]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    store = pair[0].store
+    assert isinstance(store, SqliteInbox)
+    assert [outcome for _, outcome in runs(Path(store.path), FIRST_SWEEP)] == ["done: enqueued 2 target(s)"]
+    assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]
+    assert len(searches(here.sandbox)) == 2, "one portfolio read: programs, then lone projects"
+
+
+def test_a_first_sweep_under_way_in_another_process_is_left_to_it(site: SiteFactory) -> None:
+    here = site()
+    schedule, store = schedule_for(here)
+    assert store.claim_run(FIRST_SWEEP, "attempt 001", schedule.clock())  # another scheduler, sweeping
+    assert not schedule.first_sweep(), "not swept yet: the scheduler looks again later"
+    assert drain_targets(store) == [] and here.sandbox.requests() == []
+
+
+def test_a_first_sweep_that_failed_is_tried_again_until_it_is_done(site: SiteFactory,
+                                                                   closed_port: int) -> None:
+    here = site()
+    down, store = schedule_for(here, {**here.env(), "JIRA_URL": f"http://127.0.0.1:{closed_port}"})
+    assert not down.first_sweep()
+    [(stamp, outcome)] = runs(Path(store.path), FIRST_SWEEP)
+    assert stamp == "attempt 001" and (outcome or "").startswith("failed: JiraUnavailable")
+
+    up, _ = schedule_for(here)
+    assert up.first_sweep()
+    assert runs(Path(store.path), FIRST_SWEEP)[1] == ("attempt 002", "done: enqueued 2 target(s)")
+    assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]
+
+
+def test_an_attempt_whose_process_died_is_taken_over_after_an_hour() -> None:
+    started = RunRecord(FIRST_SWEEP, "attempt 001", 1000.0, None, None)
+    assert first_sweep_attempt(None, started, 1000.0 + FIRST_SWEEP_STALE_SECONDS - 1) is None
+    assert first_sweep_attempt(None, started, 1000.0 + FIRST_SWEEP_STALE_SECONDS) == 2
+    assert first_sweep_attempt(None, None, 0.0) == 1
+
+
+def test_the_in_process_schedules_of_pmrollup_serve_sweep_a_fresh_store_at_start(site: SiteFactory) -> None:
+    from webhooks.schedule import start_in_background
+
+    here = site(app_yaml=APP_YAML + NO_SCHEDULED_RUNS)
+    config = load_config(here.config_path)
+    store = SqliteInbox(config.store_path)
+    stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
+    try:
+        wait_for("the first sweep to finish", lambda: all(
+            outcome is not None for _, outcome in runs(Path(store.path), FIRST_SWEEP) or [("", None)]))
+    finally:
+        stop()
+    assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]
