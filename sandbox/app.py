@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import threading
 import time
 from collections.abc import Mapping
@@ -21,10 +22,11 @@ from sandbox.jql import JqlError
 from sandbox.model import User
 from sandbox.search import Searcher
 from sandbox.seed import build_store, read_seed
-from sandbox.store import Store, StoreError
+from sandbox.store import Store, StoreError, wrong_shape
 
 ANONYMOUS_PATHS = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo", "/rest/api/latest/serverInfo")
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
+NO_CONTENT = "No content to map to Object due to end of input"
 
 
 @dataclass
@@ -65,9 +67,18 @@ def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> F
     app.json.sort_keys = False  # type: ignore[attr-defined]
     announcer = Announcer(store, deliveries)
     app.extensions["sandbox"] = Site(store, Searcher(store), deliveries, announcer, injector)
-    from sandbox import views_comments, views_issue, views_links, views_meta, views_sandbox, views_search
+    from sandbox import (
+        views_comments,
+        views_issue,
+        views_links,
+        views_meta,
+        views_options,
+        views_sandbox,
+        views_search,
+    )
 
-    for module in (views_meta, views_issue, views_comments, views_links, views_search, views_sandbox):
+    for module in (views_meta, views_issue, views_comments, views_links, views_search, views_options,
+                   views_sandbox):
         app.register_blueprint(module.blueprint)
     app.before_request(_before)
     app.after_request(_after)
@@ -82,6 +93,22 @@ def error(status: int, messages: list[str], errors: Mapping[str, str] | None = N
     response = jsonify({"errorMessages": messages, "errors": dict(errors or {})})
     response.status_code = status
     return response
+
+
+def json_object() -> dict[str, Any]:
+    """Return the request's JSON object body, or raise Jira's 400 for any other body."""
+    raw = request.get_data(as_text=True)
+    if not raw.strip():
+        raise StoreError(NO_CONTENT)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise StoreError("Unexpected character in the request body: it is not valid JSON.") from None
+    if body is None:
+        raise StoreError(NO_CONTENT)
+    if not isinstance(body, dict):
+        raise wrong_shape(body)
+    return body
 
 
 def _before() -> Response | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.fields import from_rest, to_string
+from sandbox.fields import coerce, to_string
 from sandbox.model import RESOLUTION_DONE, ChangeItem, Comment, History, Issue, Link, level_of, now_utc
 from sandbox.seed import KEY_PATTERN, parent_change
 from sandbox.store import Store, StoreError
@@ -104,14 +104,20 @@ def plain_changes(store: Store, body: Mapping[str, Any]) -> dict[str, Any]:
     if "parent" in body:
         parent = body["parent"]
         changes["parent"] = store.get(str(parent)).key if parent else None
-    for name, value in (body.get("fields") or {}).items():
+    fields = body.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise StoreError("", 400, {"fields": "Give fields as a mapping of field name to value."})
+    for name, value in fields.items():
         definition = store.field_named(str(name))
         if definition is None:
             raise StoreError("", 400, {str(name): f"Field '{name}' does not exist."})
         if definition.kind in ("epiclink", "parentlink"):
             changes["parent"] = store.get(str(value)).key if value else None
-        else:
-            changes[definition.id] = from_rest(store, definition, value)
+            continue
+        try:
+            changes[definition.id] = coerce(definition, value)
+        except ValueError as exc:
+            raise StoreError("", 400, {str(name): f"Field '{name}': {exc}"}) from None
     return changes
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.model import FieldDef, as_date
+from sandbox.model import FieldDef, Option, as_date
 from sandbox.store import Store, StoreError
 
 PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes"
@@ -136,32 +136,73 @@ def coerce(definition: FieldDef, value: Any) -> Any:
             raise ValueError(f"expected a list of labels without spaces, got {value!r}")
         return list(value)
     if kind == "select":
-        if str(value) not in definition.options:
-            raise ValueError(f"expected one of {definition.options}, got {value!r}")
+        if str(value) not in definition.choices():
+            raise ValueError(f"expected one of {definition.choices()}, got {value!r}")
         return str(value)
     return str(value)
 
 
 def from_rest(store: Store, definition: FieldDef, raw: Any) -> Any:
-    """Turn a REST `fields` value into the stored form, or raise StoreError in Jira's shape."""
-    if definition.kind == "select" and isinstance(raw, dict):
-        if "value" in raw:
-            raw = raw["value"]
-        elif "id" in raw:
-            matches = [o for o in definition.options if definition.option_id(o) == str(raw["id"])]
-            raw = matches[0] if matches else f"#{raw['id']}"
+    """Turn a REST `fields` value into the stored form, or raise StoreError with Jira's errors map."""
     if definition.kind in ("epiclink", "parentlink") or definition.id == "parent":
         key = (raw.get("key") or raw.get("id")) if isinstance(raw, dict) else raw
-        return store.get(str(key)).key if key else None
-    try:
-        return coerce(definition, raw)
-    except ValueError:
-        message = {
-            "number": f"Operation value must be a number: {raw!r}",
-            "date": "Error parsing date string: " + str(raw),
-            "select": f"Specify a valid value for {definition.name}",
-        }.get(definition.kind, f"Invalid value for {definition.name}")
-        raise StoreError("", 400, {definition.id: message}) from None
+        if not key:
+            return None
+        found = store.find(str(key)) if isinstance(key, str | int) and not isinstance(key, bool) else None
+        if found is None:
+            raise StoreError("", 400, {definition.id: "Could not find issue by id or key."})
+        return found.key
+    message = rest_problem(store, definition, raw)
+    if message is not None:
+        raise StoreError("", 400, {definition.id: message})
+    if definition.kind == "select" and isinstance(raw, dict):
+        option = (definition.option(str(raw["value"])) if "value" in raw
+                  else definition.option_by_id(str(raw["id"])))
+        return option.value if option else None
+    return coerce(definition, raw)
+
+
+def rest_problem(store: Store, definition: FieldDef, raw: Any) -> str | None:
+    """Say what is wrong with a REST value for a field, in Jira's words, or None when it is fine."""
+    if raw is None:
+        return None
+    kind = definition.kind
+    if kind == "number":
+        is_number = isinstance(raw, int | float) and not isinstance(raw, bool)
+        return None if is_number else "Operation value must be a number"
+    if kind == "date":
+        try:
+            if not isinstance(raw, str) or len(raw) != 10:
+                raise ValueError
+            as_date(raw)
+        except ValueError:
+            return f"Error parsing date string: {raw}"
+        return None
+    if kind == "labels":
+        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+            return "Operation value must be an array of strings"
+        spaced = [v for v in raw if " " in v or not v]
+        return f"The label '{spaced[0]}' contains spaces which is invalid." if spaced else None
+    if kind == "select":
+        return _select_problem(store, definition, raw)
+    return None if isinstance(raw, str) else "Operation value must be a string"
+
+
+def _select_problem(store: Store, definition: FieldDef, raw: Any) -> str | None:
+    cloud = store.flavor == "cloud"
+    # Cloud answers every bad option alike; Data Center names what it could not find.
+    invalid = f"Specify a valid 'id' or 'name' for {definition.name}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("value", raw.get("id")), str | int):
+        return invalid if cloud else "Could not find valid 'id' or 'value' in the Parent Option object."
+    if "value" in raw:
+        option = definition.option(str(raw["value"]))
+        wrong = f"Option value '{raw['value']}' is not valid"
+    else:
+        option = definition.option_by_id(str(raw["id"]))
+        wrong = f"Option id '{raw['id']}' is not valid"
+    if option is None or option.disabled:
+        return invalid if cloud else wrong
+    return None
 
 
 def to_rest(store: Store, definition: FieldDef, value: Any, base: str) -> Any:
@@ -171,9 +212,17 @@ def to_rest(store: Store, definition: FieldDef, value: Any, base: str) -> Any:
     if definition.kind == "date":
         return value.isoformat()
     if definition.kind == "select":
-        option_id = definition.option_id(value)
-        return {"self": f"{base}/rest/api/2/customFieldOption/{option_id}", "value": value, "id": option_id}
+        option = definition.option(value)
+        if option is None:
+            return None
+        return option_json(option, base)
     return value
+
+
+def option_json(option: Option, base: str) -> dict[str, Any]:
+    """Render an option as issues and editmeta show it."""
+    return {"self": f"{base}/rest/api/2/customFieldOption/{option.id}", "value": option.value,
+            "id": option.id}
 
 
 def to_string(definition: FieldDef, value: Any) -> str | None:

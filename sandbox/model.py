@@ -43,6 +43,15 @@ class User:
 
 
 @dataclass
+class Option:
+    """One option of a select field, with the id Jira gives it; a disabled one cannot be chosen."""
+
+    id: str
+    value: str
+    disabled: bool = False
+
+
+@dataclass
 class FieldDef:
     """A field as `GET /field` lists it; `kind` is how values are stored and rendered."""
 
@@ -50,14 +59,22 @@ class FieldDef:
     name: str
     kind: str  # number|text|date|select|labels|epiclink|parentlink|system
     custom: bool
-    options: list[str] = field(default_factory=list)
+    options: list[Option] = field(default_factory=list)
+    context_id: str | None = None  # the one global context a custom field has on Cloud
 
     @property
     def number(self) -> int:
         return int(self.id.rsplit("_", 1)[1]) if self.custom else 0
 
-    def option_id(self, value: str) -> str:
-        return str(self.number * 10 + 100000 + self.options.index(value))
+    def choices(self) -> list[str]:
+        """Return the values an edit may choose: the enabled options, in order."""
+        return [o.value for o in self.options if not o.disabled]
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def option_by_id(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
 
 
 @dataclass

@@ -69,9 +69,7 @@ def build_store(seed: Mapping[str, Any], flavor: str) -> Store:
     if flavor == "datacenter":
         store.add_custom_field("Epic Link", "epiclink")
         store.add_custom_field("Parent Link", "parentlink")
-    for issue_type, names in (seed.get("screens") or {}).items():
-        where = f"screens.{issue_type}"
-        store.screens[str(issue_type).lower()] = {_field_id(store, str(n), where) for n in names}
+    _screens(store, seed.get("screens") or {})
     for raw in issues:
         _add_issue(store, raw)
     for raw in issues:
@@ -117,6 +115,25 @@ def _users(store: Store, users: list[dict[str, Any]]) -> None:
         account = str(raw.get("account_id") or f"5b10a2844c20165700ede{n:03d}")
         store.users[email] = User(email, str(raw["token"]), bool(raw.get("admin", False)),
                                   str(raw.get("name") or email.split("@")[0]), account)
+
+
+def _screens(store: Store, screens: Any) -> None:
+    """Read `screens:`: {Type: [fields off its screen]} site-wide, {PROJECT: {Type: [...]}} in one project."""
+    if not isinstance(screens, dict):
+        raise SeedError("`screens` must map an issue type (or a project key) to the fields off its screen")
+    for name, entry in screens.items():
+        if isinstance(entry, dict):
+            for issue_type, names in entry.items():
+                where = f"screens.{name}.{issue_type}"
+                store.screens.take_off(_field_ids(store, names, where), str(issue_type), str(name))
+        else:
+            store.screens.take_off(_field_ids(store, entry, f"screens.{name}"), str(name))
+
+
+def _field_ids(store: Store, names: Any, where: str) -> list[str]:
+    if not isinstance(names, list):
+        raise SeedError(f"{where}: give a list of field names")
+    return [_field_id(store, str(n), where) for n in names]
 
 
 def _field_id(store: Store, name: str, where: str) -> str:

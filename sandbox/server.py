@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -81,6 +82,27 @@ class RunningSandbox:
 
     def delete(self, key: str) -> None:
         self._call("DELETE", f"/sandbox/issues/{key}")
+
+    def screen(self, issuetype: str, project: str | None = None, off: Sequence[str] = (),
+               on: Sequence[str] = ()) -> dict[str, Any]:
+        """Take fields off an issue type's edit screen or put them back, in one project or (None) all."""
+        body: dict[str, Any] = {"issuetype": issuetype, "off": list(off), "on": list(on)}
+        if project is not None:
+            body["project"] = project
+        result: dict[str, Any] = self._call("POST", "/sandbox/screens", json=body).json()
+        return result
+
+    def edit_field(self, name: str, options: Sequence[str] | None = None,
+                   kind: str | None = None) -> dict[str, Any]:
+        """Replace a field's options and/or change its type (number, text, date, select, labels)."""
+        body: dict[str, Any] = {}
+        if options is not None:
+            body["options"] = list(options)
+        if kind is not None:
+            body["type"] = kind
+        path = f"/sandbox/fields/{quote(name, safe='')}"
+        result: dict[str, Any] = self._call("POST", path, json=body).json()
+        return result
 
     def faults(self, **faults: Any) -> dict[str, Any]:
         """Set faults (rate_429, retry_after, rate_5xx, latency_ms, page_cap, ...); none clears them."""

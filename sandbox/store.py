@@ -13,10 +13,12 @@ from sandbox.model import (
     Issue,
     Link,
     LinkType,
+    Option,
     Project,
     Status,
     User,
 )
+from sandbox.screens import Screens
 
 
 class StoreError(Exception):
@@ -26,6 +28,14 @@ class StoreError(Exception):
         super().__init__(message)
         self.status = status
         self.errors = errors or {}
+
+
+def wrong_shape(value: object, expected: str = "java.util.LinkedHashMap") -> StoreError:
+    """Return the 400 Jira answers for JSON of the wrong shape (its JSON reader's own words)."""
+    token = ("START_ARRAY" if isinstance(value, list) else "START_OBJECT" if isinstance(value, dict)
+             else "VALUE_STRING" if isinstance(value, str) else "VALUE_NULL" if value is None
+             else "VALUE_TRUE" if value is True else "VALUE_FALSE" if value is False else "VALUE_NUMBER_INT")
+    return StoreError(f"Can not deserialize instance of {expected} out of {token} token")
 
 
 class Store:
@@ -39,7 +49,7 @@ class Store:
         self.statuses: dict[str, Status] = {}
         self.fields: dict[str, FieldDef] = {}  # by id
         self.field_by_name: dict[str, FieldDef] = {}  # by lowercased display name
-        self.screens: dict[str, set[str]] = {}  # issue type (lower) -> field ids off its edit screen
+        self.screens = Screens()
         self.issues: dict[str, Issue] = {}  # by key
         self.by_id: dict[int, Issue] = {}
         self.children: dict[str, set[str]] = {}  # parent key -> child keys
@@ -48,7 +58,8 @@ class Store:
         self.links_of: dict[str, set[int]] = {}
         self.version = 0  # bumped on every change; search caches key on it
         self.type_ids: dict[str, str] = {}
-        self._next_id = {"issue": 10000, "link": 10000, "comment": 10000, "history": 10000, "field": 10000}
+        self._next_id = {"issue": 10000, "link": 10000, "comment": 10000, "history": 10000, "field": 10000,
+                         "option": 10000, "context": 10100}
         for name, category in DEFAULT_STATUSES:
             self.add_status(name, category)
         for i, (name, inward, outward) in enumerate(DEFAULT_LINK_TYPES):
@@ -73,7 +84,9 @@ class Store:
 
     def add_field(self, fid: str, name: str, kind: str, custom: bool,
                   options: list[str] | None = None) -> FieldDef:
-        definition = FieldDef(fid, name, kind, custom, list(options or []))
+        context = str(self.next_id("context")) if custom else None
+        definition = FieldDef(fid, name, kind, custom, [], context)
+        self.add_options(definition, options or [])
         self.fields[fid] = definition
         self.field_by_name.setdefault(name.lower(), definition)
         return definition
@@ -84,6 +97,12 @@ class Store:
         if existing is not None:
             return existing
         return self.add_field(f"customfield_{self.next_id('field')}", name, kind, True, options)
+
+    def add_options(self, definition: FieldDef, values: list[str]) -> list[Option]:
+        """Append options with fresh ids to a field and return them."""
+        added = [Option(str(self.next_id("option")), value) for value in values]
+        definition.options.extend(added)
+        return added
 
     def field_named(self, name_or_id: str) -> FieldDef | None:
         return self.fields.get(name_or_id) or self.field_by_name.get(name_or_id.lower())
@@ -106,9 +125,15 @@ class Store:
         return None
 
     # -- issues ---------------------------------------------------------------------------------
+    def find(self, key_or_id: str) -> Issue | None:
+        """Return an issue by key or numeric id, or None."""
+        if key_or_id.isascii() and key_or_id.isdigit():
+            return self.by_id.get(int(key_or_id))
+        return self.issues.get(key_or_id.upper())
+
     def get(self, key_or_id: str) -> Issue:
         """Return an issue by key or numeric id, or raise Jira's 404."""
-        issue = self.by_id.get(int(key_or_id)) if key_or_id.isdigit() else self.issues.get(key_or_id.upper())
+        issue = self.find(key_or_id)
         if issue is None:
             raise StoreError("Issue does not exist or you do not have permission to see it.", 404)
         return issue

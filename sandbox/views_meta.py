@@ -67,8 +67,8 @@ def create_field(version: str) -> Response:
                      if name else {"name": "You must specify a name for the custom field."})
     store = site().store
     with store.lock:
-        options = [str(o) for o in body.get("options") or []]
-        definition = store.add_field(f"customfield_{store.next_id('field')}", str(name), kind, True, options)
+        # Options are added to the new field's context afterwards, as on Jira (see views_options).
+        definition = store.add_field(f"customfield_{store.next_id('field')}", str(name), kind, True)
         store.version += 1
     response = jsonify(field_json(store, definition))
     response.status_code = 201

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.app import error, site
+from sandbox.paging import as_int
 from sandbox.render import issue_json, wanted_fields
 from sandbox.search import decode_token, encode_token
 from sandbox.store import StoreError
@@ -38,15 +39,6 @@ def as_list(value: Any) -> list[str]:
     """Read a parameter given as a list, a comma-separated string, or repeated."""
     items: Iterable[Any] = value if isinstance(value, list) else [value] if value not in (None, "") else []
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
-
-
-def as_int(value: Any, name: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise StoreError(f"The value '{value}' is invalid for the {name} parameter.") from None
 
 
 def page_size(requested: int, limit: int) -> int:

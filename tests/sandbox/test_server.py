@@ -30,12 +30,17 @@ def test_serve_prints_url_and_credentials_and_exits_cleanly_on_ctrl_c() -> None:
 
 def test_an_admin_creates_a_select_field_that_issues_then_use(sandbox_factory: SandboxFactory) -> None:
     sandbox = sandbox_factory()
-    body = {"name": "Confidence", "type": "com.atlassian.jira.plugin.system.customfieldtypes:select",
-            "options": ["low", "high"]}
+    body = {"name": "Confidence", "type": "com.atlassian.jira.plugin.system.customfieldtypes:select"}
     created = requests.post(f"{sandbox.url}/rest/api/2/field", json=body, auth=sandbox.admin_auth, timeout=10)
     assert created.status_code == 201
     field = created.json()
     assert (field["schema"]["type"], field["clauseNames"][1]) == ("option", "Confidence")
+    contexts = f"{sandbox.url}/rest/api/2/field/{field['id']}/context"
+    [context] = requests.get(contexts, auth=sandbox.admin_auth, timeout=10).json()["values"]
+    options = {"options": [{"value": "low"}, {"value": "high"}]}
+    added = requests.post(f"{contexts}/{context['id']}/option", json=options, auth=sandbox.admin_auth,
+                          timeout=10)
+    assert added.status_code == 200
     edit = {"fields": {field["id"]: {"value": "high"}}}
     put = requests.put(f"{sandbox.url}/rest/api/2/issue/PAY-2", json=edit, auth=sandbox.admin_auth,
                        timeout=10)
