@@ -1,4 +1,5 @@
-"""`pmrollup inbox [retry]` and `pmrollup audit [KEY]`: what waits, what died, what was written."""
+"""`pmrollup inbox [retry]` and `pmrollup audit [KEY]`: what waits, what died, what the site refuses,
+what was written."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def run_inbox(args: argparse.Namespace) -> int:
             return 0
         counts = store.counts()
         dead = store.dead_targets()
+        problems = store.site_problems()
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     print(table(("", "STORED", "PENDING", "LEASED", "DEAD"), [
@@ -59,6 +61,13 @@ def run_inbox(args: argparse.Namespace) -> int:
         print("\ndead targets (requeue them with `pmrollup inbox retry`):")
         print(table(("KIND", "KEY", "ATTEMPTS", "LAST NEWS (UTC)", "LAST ERROR"), [
             (d.kind, d.key, str(d.attempts), when(d.last_seen), clip(d.last_error, 80)) for d in dead
+        ]))
+    if problems:
+        print("\nsite problems: fields Jira refuses, left out of the edits meanwhile "
+              "(`pmrollup check` says how to fix each and re-tests it):")
+        print(table(("FIELD", "PROJECT", "ISSUE TYPE", "LAST ISSUE", "LAST SEEN (UTC)", "WHY"), [
+            (p.field_name, p.jira_project, p.issue_type, p.issue_key, when(p.last_seen), clip(p.reason, 80))
+            for p in problems
         ]))
     return 0
 
