@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -29,6 +30,7 @@ class Faults:
     delay_ms: float = 0.0
     reorder: bool = False
     random_seed: int | None = None
+    hold: str = ""  # "METHOD /path regex": matching requests wait until the faults change (a crash window)
 
 
 def parse_faults(body: Mapping[str, Any]) -> Faults:
@@ -41,6 +43,12 @@ def parse_faults(body: Mapping[str, Any]) -> Faults:
     for name, value in body.items():
         if name == "reorder":
             values[name] = bool(value)
+        elif name == "hold":
+            values[name] = str(value or "")
+            try:
+                re.compile(values[name])
+            except re.error as exc:
+                raise StoreError(f"Fault hold is not a regular expression: {exc}.") from None
         elif name in ("page_cap", "random_seed"):
             values[name] = None if value is None else int(value)
         else:
@@ -60,11 +68,29 @@ class FaultInjector:
         self.faults = Faults()
         self._random = random.Random()
         self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self.held = 0  # requests waiting on a `hold` fault now
 
     def set(self, faults: Faults) -> None:
         with self._lock:
             self.faults = faults
             self._random = random.Random(faults.random_seed)
+        with self._changed:
+            self._changed.notify_all()
+
+    def hold_if_matched(self, method: str, path: str, timeout: float = 120.0) -> bool:
+        """Keep a request matching the `hold` fault waiting until the faults change; say whether it was
+        held (it is then dropped unserved, as when the client died while it was on its way)."""
+        pattern = self.faults.hold
+        if not pattern or not re.search(pattern, f"{method} {path}"):
+            return False
+        with self._changed:
+            self.held += 1
+            try:
+                self._changed.wait_for(lambda: self.faults.hold != pattern, timeout)
+            finally:
+                self.held -= 1
+        return True
 
     def roll(self, rate: float) -> bool:
         """Return True with probability `rate`."""

@@ -19,7 +19,7 @@ from rules.baseline import (
     should_take_baseline,
     take_baseline,
 )
-from rules.config import AppConfig
+from rules.config import AppConfig, ConfigError
 from rules.engine import Finding, RuleSet, evaluate, health_of
 from rules.metrics import project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
@@ -31,6 +31,7 @@ __all__ = ["BASELINE_KEY", "Evaluation", "Gateway", "IssueResult", "Recomputer",
 
 
 log = logging.getLogger("pmrollup.recompute")
+NOW_ENV = "PMROLLUP_NOW"
 
 
 class Gateway(Writer, Protocol):
@@ -123,8 +124,12 @@ class Recomputer:
         return self.today() if self.today else self.config.today()
 
     def _now(self) -> datetime:
-        """Return the moment stamped on findings and comments: on a frozen today (PMROLLUP_TODAY,
-        or `today` given), that day at the clock's time of day, so dates agree with each other."""
+        """Return the moment stamped on findings and comments: `PMROLLUP_NOW` (an ISO time, for trials
+        and tests that move pmrollup's clock) when set; on a frozen today (PMROLLUP_TODAY, or `today`
+        given), that day at the clock's time of day, so dates agree with each other."""
+        moment = os.environ.get(NOW_ENV, "").strip()
+        if moment:
+            return fixed_now(moment)
         now = datetime.fromtimestamp(self.clock(), UTC)
         if self.today is None and not os.environ.get("PMROLLUP_TODAY", "").strip():
             return now
@@ -258,6 +263,16 @@ class Recomputer:
         return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                            findings=tuple(findings), plan=plan, fields_written=fields,
                            comments_posted=comments)
+
+
+def fixed_now(text: str) -> datetime:
+    """Read `PMROLLUP_NOW` (ISO 8601, e.g. 2026-03-16T09:00:00+00:00; no zone means UTC)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{NOW_ENV}={text!r} is not a time: use ISO 8601, e.g. 2026-03-16T09:00:00+00:00"
+                          ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _landed_markers(comments: Sequence[Any], markers: Sequence[str]) -> list[str]:

@@ -1,0 +1,132 @@
+"""Each transition of a finding is said once, whatever kills, retries and clocks do in between."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from rules.config import load_config
+from sandbox.server import RunningSandbox
+from tests.conftest import SandboxFactory
+from tests.e2e.conftest import DEMO_SEED, jira_env, register, settle, write_config
+from tests.e2e.test_kill import start_serve
+from webhooks.inbox import SqliteInbox
+
+SCOPE_START = "[pmrollup:scope-creep-critical:start:PAY-2:"
+ADDED = ({"key": "PAY-27", "type": "Story", "summary": "Payout holds for risky merchants", "parent": "PAY-2",
+          "fields": {"Story Points": 8}},
+         {"key": "PAY-28", "type": "Story", "summary": "Ledger export for auditors", "parent": "PAY-2",
+          "fields": {"Story Points": 5}})
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def comments(sandbox: RunningSandbox, key: str) -> list[str]:
+    answer = requests.get(f"{sandbox.url}/rest/api/2/issue/{key}/comment", auth=sandbox.admin_auth,
+                          timeout=10)
+    answer.raise_for_status()
+    return [c["body"] for c in answer.json()["comments"]]
+
+
+def held(sandbox: RunningSandbox) -> int:
+    answer = requests.get(f"{sandbox.url}/sandbox/faults", timeout=10)
+    answer.raise_for_status()
+    count: int = answer.json()["held"]
+    return count
+
+
+def state_of(sandbox: RunningSandbox, key: str) -> dict[str, Any]:
+    answer = requests.get(f"{sandbox.url}/rest/api/2/issue/{key}/properties/pmrollup.state",
+                          auth=sandbox.admin_auth, timeout=10)
+    answer.raise_for_status()
+    value: dict[str, Any] = answer.json()["value"]
+    return value
+
+
+def test_kill_between_a_comment_and_its_confirmation_restarted_two_minutes_later_posts_no_second_comment(
+        sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(DEMO_SEED)
+    config_path = write_config(tmp_path / "site", debounce=0.2, max_delay=1.0)
+    config = load_config(config_path)
+    log = tmp_path / "serve.log"
+    env = {**jira_env(sandbox), "PMROLLUP_NOW": "2026-03-16T09:00:00+00:00"}
+    first, url = start_serve(config_path, env, log)
+    store = SqliteInbox(config.store_path)
+    try:
+        register(sandbox, config, url)
+        sandbox.edit("PAY-9", {"status": "Done"})  # the program's first evaluation
+        settle(sandbox, store)
+        # The comment lands, then the edit that confirms it in pmrollup.state never arrives.
+        sandbox.faults(hold=r"^PUT .*/issue/PAY-2/properties/pmrollup\.state$")
+        for body in ADDED:
+            sandbox.create(body)
+        wait_for(lambda: any(SCOPE_START in c for c in comments(sandbox, "PAY-2")) and held(sandbox) > 0,
+                 "the scope-creep comment posted and its confirmation held")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    sandbox.faults()  # the held confirmation is dropped unserved
+    assert "pending" in state_of(sandbox, "PAY-2")["announced"]["scope-creep-critical"]
+
+    sandbox.clear_requests()
+    port = int(url.rsplit(":", 1)[1])
+    second, _ = start_serve(config_path, {**env, "PMROLLUP_NOW": "2026-03-16T09:02:00+00:00"}, log, port=port)
+    try:
+        settle(sandbox, store, timeout=60)
+        wait_for(lambda: "pending" not in state_of(sandbox, "PAY-2")["announced"]["scope-creep-critical"],
+                 "the restarted service confirming the comment")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    said = [c for c in comments(sandbox, "PAY-2") if SCOPE_START in c]
+    assert len(said) == 1, said
+    posts = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"].endswith("PAY-2/comment")]
+    assert posts == []
+
+
+def test_a_restart_while_a_comment_never_reached_jira_says_it_once_under_the_same_number(
+        sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(DEMO_SEED)
+    config_path = write_config(tmp_path / "site", debounce=0.2, max_delay=1.0)
+    config = load_config(config_path)
+    log = tmp_path / "serve.log"
+    env = {**jira_env(sandbox), "PMROLLUP_NOW": "2026-03-16T09:00:00+00:00"}
+    first, url = start_serve(config_path, env, log)
+    store = SqliteInbox(config.store_path)
+    try:
+        register(sandbox, config, url)
+        sandbox.edit("PAY-9", {"status": "Done"})
+        settle(sandbox, store)
+        sandbox.faults(hold=r"^POST .*/issue/PAY-2/comment$")
+        for body in ADDED:
+            sandbox.create(body)
+        wait_for(lambda: held(sandbox) > 0, "the scope-creep comment on its way")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    sandbox.faults()
+    assert not any(SCOPE_START in c for c in comments(sandbox, "PAY-2"))
+
+    port = int(url.rsplit(":", 1)[1])
+    second, _ = start_serve(config_path, {**env, "PMROLLUP_NOW": "2026-03-16T11:30:00+00:00"}, log, port=port)
+    try:
+        settle(sandbox, store, timeout=60)
+        wait_for(lambda: any(SCOPE_START in c for c in comments(sandbox, "PAY-2")), "the comment said")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    [said] = [c for c in comments(sandbox, "PAY-2") if SCOPE_START in c]
+    marker = said.rsplit("[", 1)[1]
+    assert "pending" not in state_of(sandbox, "PAY-2")["announced"]["scope-creep-critical"]
+    seq = state_of(sandbox, "PAY-2")["announced"]["scope-creep-critical"]["seq"]
+    assert marker == f"pmrollup:scope-creep-critical:start:PAY-2:{seq}]"
