@@ -45,6 +45,9 @@ EVENTS = frozenset({
     "schedule.run",           # a scheduled job ran (job, scheduled time, what it enqueued)
     "schedule.skipped",       # a scheduled run was already claimed by another scheduler
     "schedule.failed",        # a scheduled job failed; recorded with its error
+    "rules.reloaded",         # an edited rule file or app.yaml is in force from the next recompute on
+    "rules.reload_refused",   # an edited rule file or app.yaml is refused (file:line); the last good run
+    "config.restart_needed",  # app.yaml keys changed that keep their running values until a restart
     "digest.posted",          # a status digest posted on an initiative
     "digest.muted",           # an initiative's digest held back by the mute label
     "digest.failed",

@@ -49,6 +49,11 @@ class Router(EpicRouting):
     def __call__(self, payload: dict[str, Any]) -> list[Target]:
         return self.targets_for(payload)
 
+    def adopt(self, config: AppConfig, rule_labels: Iterable[str]) -> None:
+        """Route with reloaded evaluation settings (output fields, link types) and rule labels."""
+        self.config = config
+        self.rule_labels = frozenset(rule_labels)
+
     def targets_for(self, payload: Mapping[str, Any]) -> list[Target]:
         """Return the targets a delivery touches; raise SkipDelivery when it names nothing to do."""
         [outcome] = self.route_batch([payload])

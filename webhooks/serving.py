@@ -21,6 +21,7 @@ from webhooks.cli import load, subcommand
 from webhooks.inbox import Inbox, SqliteInbox, Target
 from webhooks.logs import configure_logging, log_event
 from webhooks.recompute import Recomputer
+from webhooks.reload import LiveRules, reads_differ, rule_labels
 from webhooks.routing import Router
 from webhooks.services import audit_into, gateway_for, rules_for
 from webhooks.telemetry import Metrics
@@ -32,18 +33,26 @@ DEFAULT_LEASE_SECONDS = 300.0
 
 
 class TargetRecompute:
-    """Recompute one target for the worker: a program with its changed projects, or a lone project."""
+    """Recompute one target for the worker: a program with its changed projects, or a lone project.
+
+    With `live`, each recompute first takes any reloaded rules and evaluation settings, and hands
+    them to `router` and the gateway too, in the worker's own thread."""
 
     def __init__(self, config: AppConfig, gateway: JiraGateway, rules: RuleSet, store: Inbox | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, *, live: LiveRules | None = None,
+                 router: Router | None = None) -> None:
         self.config = config
         self.gateway = gateway
         self.rules = rules
         self.store = store
         self.metrics = metrics
+        self.live = live
+        self.router = router
+        self._generation = live.in_force.generation if live is not None else 0
         self._counted: Counter[int] = Counter()
 
     def __call__(self, target: Target) -> RecomputeResult:
+        self._take_reloaded()
         recomputer = Recomputer(config=self.config, gateway=self.gateway, rules=self.rules,
                                 audit=audit_into(self.store) if self.store is not None else None)
         reconcile = sorted(target.reconcile)
@@ -63,6 +72,20 @@ class TargetRecompute:
             comments_posted=sum(r.comments_posted for r in evaluation.results),
         )
 
+    def _take_reloaded(self) -> None:
+        """Use the rules and settings in force now, when a reload made new ones."""
+        if self.live is None:
+            return
+        now = self.live.refresh()
+        if now.generation == self._generation:
+            return
+        if reads_differ(self.config, now.config):
+            self.gateway.config = now.config
+            self.gateway.refresh_fields()  # output and input field names are looked up again
+        if self.router is not None:
+            self.router.adopt(now.config, rule_labels(now.rules))
+        self.config, self.rules, self._generation = now.config, now.rules, now.generation
+
     def _count_jira_calls(self) -> None:
         """Add the gateway's calls since the last recompute (routing's included) to the metrics."""
         if self.metrics is None:
@@ -76,14 +99,17 @@ class TargetRecompute:
 
 def build_worker(config: AppConfig, store: Inbox, *, environ: Mapping[str, str] | None = None,
                  gateway: JiraGateway | None = None, rules: RuleSet | None = None,
-                 metrics: Metrics | None = None, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                 poll_seconds: float = 0.2) -> Worker:
-    """Return a worker that routes deliveries and recomputes targets with its own Jira gateway."""
+                 live: LiveRules | None = None, metrics: Metrics | None = None,
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS, poll_seconds: float = 0.2) -> Worker:
+    """Return a worker that routes deliveries and recomputes targets with its own Jira gateway, taking
+    edits of the rule files and app.yaml from `live` (its own, when none is shared)."""
     gateway = gateway or gateway_for(config, environ)
-    rules = rules or rules_for(config)
-    labels = {label for rule in rules.rules for label in rule.labels}
-    recompute = TargetRecompute(config, gateway, rules, store, metrics)
-    return Worker(store, Router(config, gateway, labels), recompute, config, lease_seconds=lease_seconds,
+    live = live or LiveRules(config, rules or rules_for(config))
+    in_force = live.in_force
+    router = Router(in_force.config, gateway, rule_labels(in_force.rules))
+    recompute = TargetRecompute(in_force.config, gateway, in_force.rules, store, metrics, live=live,
+                                router=router)
+    return Worker(store, router, recompute, config, lease_seconds=lease_seconds,
                   poll_seconds=poll_seconds, metrics=metrics)
 
 
@@ -116,8 +142,9 @@ class Service:
         self.config = config
         self.store = store if store is not None else SqliteInbox(config.store_path)
         self.metrics = Metrics()
-        rules = rules_for(config)
-        self.workers = [build_worker(config, self.store, environ=env, rules=rules, metrics=self.metrics,
+        # One view of the rule files for the worker threads and the web side's reload_problem.
+        self.live = LiveRules(config, rules_for(config))
+        self.workers = [build_worker(config, self.store, environ=env, live=self.live, metrics=self.metrics,
                                      lease_seconds=lease_seconds, poll_seconds=poll_seconds)
                         for _ in range(max(1, workers))]
         app = create_app(config, store=self.store, environ=env, metrics=self.metrics,
@@ -129,6 +156,11 @@ class Service:
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._stop_schedules: Callable[[], None] | None = None
+
+    def reload_problems(self) -> list[str]:
+        """Say, for /readyz, why the last edit of app.yaml or a rule file was refused (if it was)."""
+        problem = self.live.reload_problem()
+        return [problem] if problem else []
 
     def start(self) -> Service:
         """Start serving, working and (when given) scheduling in background threads."""

@@ -1,0 +1,135 @@
+"""Rule files and app.yaml's evaluation keys take effect in a running worker without a restart; a bad
+edit is refused with file and line while the last good rules keep running."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import fields
+from pathlib import Path
+
+from rules.config import AppConfig, load_config
+from sandbox.server import RunningSandbox
+from tests.conftest import LogCapture
+from tests.schedule.conftest import APP_YAML, DEMO_SEED, PMROLLUP, Process, SpawnSite, field_value, wait_for
+from tests.schedule.test_first_sweep import EVERY_PROJECT, NO_SCHEDULED_RUNS
+from webhooks.inbox import SqliteInbox
+from webhooks.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
+
+RULES_YAML = "rules:\n  files: [rules.yaml]\n"
+SLOW_PROGRESS = """\
+rules:
+  - id: slow-progress
+    level: project
+    when: progress_pct < THRESHOLD
+    severity: warning
+    message: Progress is {progress_pct:.1f}%, under THRESHOLD%.
+"""
+# A second rule with a misspelt metric on line 9: the whole edit is refused.
+MISSPELT = """\
+  - id: misspelt
+    level: project
+    when: progres_pct > 0
+    severity: info
+    message: never used
+"""
+# The demo's progress: PAY-2 60.0 %, PAY-3 36.5 %, WEB-1 50.0 %, WEB-2 53.3 %, OPS-1 38.5 %.
+
+
+def slow_progress(threshold: int) -> str:
+    return SLOW_PROGRESS.replace("THRESHOLD", str(threshold))
+
+
+def start_worker(spawn_site: SpawnSite, rules: str) -> tuple[RunningSandbox, Path, Path, Process]:
+    sandbox, config, start = spawn_site(DEMO_SEED, APP_YAML.replace("FLAVOR", "cloud") + RULES_YAML
+                                        + NO_SCHEDULED_RUNS)
+    rule_file = config.parent / "rules.yaml"
+    rule_file.write_text(rules)
+    worker = start("worker", PMROLLUP + ["worker"])
+    wait_for("the worker", lambda: bool(worker.events("worker.start")), timeout=60, logs=[worker])
+    return sandbox, config.parent / "pmrollup.sqlite3", rule_file, worker
+
+
+def queue_every_project(store: Path) -> None:
+    """Queue the program with all its projects, as a webhook or the sweep would."""
+    SqliteInbox(store).upsert_target(EVERY_PROJECT, time.time(), 0, 0)
+
+
+def test_a_running_worker_judges_with_an_edited_rule_from_its_next_recompute(spawn_site: SpawnSite) -> None:
+    sandbox, store, rule_file, worker = start_worker(spawn_site, slow_progress(50))
+    queue_every_project(store)
+    wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
+             timeout=60, logs=[worker])
+    assert field_value(sandbox, "PAY-2", "Health") == "on-track"
+
+    rule_file.write_text(slow_progress(65))
+    queue_every_project(store)
+    wait_for("PAY-2 judged by the edited rule", lambda: field_value(sandbox, "PAY-2", "Health") == "at-risk",
+             timeout=60, logs=[worker])
+    [reloaded] = worker.events("rules.reloaded")
+    assert reloaded["files"] == [str(rule_file)] and reloaded["rules"] == 1
+    assert worker.events("rules.reload_refused") == []
+
+
+def test_a_bad_rule_edit_is_refused_with_file_and_line_and_the_last_good_rules_keep_writing(
+        spawn_site: SpawnSite) -> None:
+    sandbox, store, rule_file, worker = start_worker(spawn_site, slow_progress(50))
+    queue_every_project(store)
+    wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
+             timeout=60, logs=[worker])
+
+    rule_file.write_text(slow_progress(65) + MISSPELT)  # taken whole, it would put PAY-2 at risk
+    for key in ("PAY-2", "PAY-3"):
+        sandbox.edit(key, {"fields": {"Health": None}})  # someone clears the field by hand
+    queue_every_project(store)
+    wait_for("the next recompute", lambda: field_value(sandbox, "PAY-3", "Health") is not None,
+             timeout=60, logs=[worker])
+    assert field_value(sandbox, "PAY-3", "Health") == "at-risk"
+    assert field_value(sandbox, "PAY-2", "Health") == "on-track", "judged by the last good rule (< 50)"
+    [refused] = worker.events("rules.reload_refused")
+    assert refused["error"].startswith(f"{rule_file}:9:") and "progress_pct" in refused["error"]
+    assert refused["level"] == "error" and worker.events("rules.reloaded") == []
+
+
+def live_rules(tmp_path: Path, extra: str = "") -> tuple[LiveRules, Path, Path]:
+    config = tmp_path / "app.yaml"
+    config.write_text(APP_YAML.replace("FLAVOR", "cloud") + RULES_YAML + extra)
+    rule_file = tmp_path / "rules.yaml"
+    rule_file.write_text(slow_progress(50))
+    return LiveRules(load_config(config)), config, rule_file
+
+
+def test_an_edit_of_keys_that_need_a_restart_names_them_and_keeps_their_running_values(
+        tmp_path: Path, logs: LogCapture) -> None:
+    live, config, _ = live_rules(tmp_path)
+    running = live.in_force.config
+    config.write_text(config.read_text().replace("worker: {debounce_seconds: 0, max_delay_seconds: 0}",
+                                                 "worker: {debounce_seconds: 0, max_delay_seconds: 5}")
+                      + "cost: {hourly_rate: 80}\n")
+    now = live.refresh()
+    [restart] = logs.named("config.restart_needed")
+    assert restart["keys"] == ["worker.max_delay_seconds"]
+    assert now.config.worker == running.worker, "the running value is kept"
+    assert now.config.hourly_rate == 80, "an evaluation key is taken at once"
+    assert [r["files"] for r in logs.named("rules.reloaded")] == [[str(config)]]
+    live.refresh()
+    assert len(logs.named("config.restart_needed")) == 1, "said once per change"
+
+
+def test_a_bad_app_yaml_edit_is_refused_with_its_line_and_the_last_good_settings_kept(
+        tmp_path: Path, logs: LogCapture) -> None:
+    live, config, _ = live_rules(tmp_path)
+    before = live.in_force
+    config.write_text(config.read_text() + "cost: {hourly_rate: lots}\n")
+    assert live.refresh() == before
+    problem = live.reload_problem()
+    assert problem is not None and f"{config}:" in problem and "cost.hourly_rate" in problem
+    [refused] = logs.named("rules.reload_refused")
+    assert refused["files"] == [str(config)]
+    config.write_text(config.read_text().replace("lots", "80"))
+    assert live.reload_problem() is None and live.in_force.config.hourly_rate == 80
+
+
+def test_every_app_yaml_section_is_either_taken_on_the_fly_or_named_as_needing_a_restart() -> None:
+    sorted_out = set(HOT_SECTIONS.values()) | set(RESTART_SECTIONS.values())
+    assert {f.name for f in fields(AppConfig)} - {"path"} == sorted_out
+    assert not set(HOT_SECTIONS.values()) & set(RESTART_SECTIONS.values())
