@@ -1,0 +1,105 @@
+"""Sweeps run as their own processes, pmrollup's clock moved between them: each transition is said
+once, quiet hours hold only the same subject, and the audit says which rule wrote what and why not."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from sandbox.server import RunningSandbox
+from tests.cli.conftest import DEMO_SEED, Run
+from tests.conftest import SandboxFactory
+
+PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
+RULE = "overdue-dependency"
+MARKER = re.compile(rf"\[pmrollup:{RULE}:(start|clear):PAY-3:(\d+)\]")
+
+
+def sweep_at(tmp_path: Path, moment: str) -> None:
+    """Run `pmrollup sweep` as its own process with pmrollup's clock at `moment` (same day)."""
+    done = subprocess.run([*PMROLLUP, "sweep"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PMROLLUP_NOW": f"2026-03-{moment}:00+00:00"}, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def said(sandbox: RunningSandbox) -> list[tuple[str, int, str]]:
+    """Return the overdue-dependency comments on PAY-3: (start or clear, number, body)."""
+    answer = requests.get(f"{sandbox.url}/rest/api/2/issue/PAY-3/comment", auth=sandbox.admin_auth,
+                          timeout=10)
+    answer.raise_for_status()
+    found = []
+    for comment in answer.json()["comments"]:
+        match = MARKER.search(comment["body"])
+        if match:
+            found.append((match.group(1), int(match.group(2)), comment["body"]))
+    return found
+
+
+def link(sandbox: RunningSandbox, blocker: str, dependent: str) -> None:
+    answer = requests.post(f"{sandbox.url}/rest/api/2/issueLink", auth=sandbox.admin_auth, timeout=10,
+                           json={"type": {"name": "Blocks"}, "inwardIssue": {"key": blocker},
+                                 "outwardIssue": {"key": dependent}})
+    answer.raise_for_status()
+
+
+@pytest.fixture
+def demo(sandbox_factory: SandboxFactory, pmrollup: Callable[[RunningSandbox], Run]
+         ) -> tuple[RunningSandbox, Run]:
+    sandbox = sandbox_factory(DEMO_SEED)
+    return sandbox, pmrollup(sandbox)
+
+
+def test_a_finding_cleared_and_started_again_after_quiet_hours_is_announced_again(
+        demo: tuple[RunningSandbox, Run], tmp_path: Path) -> None:
+    sandbox, run = demo
+    sweep_at(tmp_path, "16T09:00")  # WEB-8, due 2026-03-06, blocks PAY-15
+    assert [(k, n) for k, n, _ in said(sandbox)] == [("start", 1)]
+    sandbox.edit("WEB-8", {"status": "Done"})
+    sweep_at(tmp_path, "16T10:00")
+    assert [(k, n) for k, n, _ in said(sandbox)] == [("start", 1), ("clear", 2)]
+    sandbox.edit("WEB-8", {"status": "In Progress"})  # reopened: the same subject, inside quiet hours
+    sweep_at(tmp_path, "16T11:00")
+    assert len(said(sandbox)) == 2
+    audit = run("audit", "PAY-3")
+    assert "held by quiet hours" in audit.out and RULE in audit.out
+    sweep_at(tmp_path, "17T10:30")  # the window after the announced clear has ended; it still holds
+    assert [(k, n) for k, n, _ in said(sandbox)] == [("start", 1), ("clear", 2), ("start", 3)]
+    sweep_at(tmp_path, "17T11:30")
+    assert len(said(sandbox)) == 3
+
+
+def test_a_finding_reactivated_by_a_different_blocker_is_announced_once(
+        demo: tuple[RunningSandbox, Run], tmp_path: Path) -> None:
+    sandbox, run = demo
+    sweep_at(tmp_path, "16T09:00")
+    sandbox.edit("WEB-8", {"status": "Done"})
+    sweep_at(tmp_path, "16T09:30")
+    sandbox.edit("WEB-9", {"fields": {"Due date": "2026-03-10"}})
+    link(sandbox, "WEB-9", "PAY-16")
+    sweep_at(tmp_path, "16T10:00")  # inside quiet hours, but another subject: said at once
+    sweep_at(tmp_path, "16T10:30")
+    comments = said(sandbox)
+    assert [(k, n) for k, n, _ in comments] == [("start", 1), ("clear", 2), ("start", 3)]
+    assert "- WEB-9 blocks PAY-16" in comments[2][2]
+
+
+def test_the_audit_names_the_rule_of_every_comment_label_and_health_it_wrote(
+        demo: tuple[RunningSandbox, Run], tmp_path: Path) -> None:
+    sandbox, run = demo
+    sweep_at(tmp_path, "16T09:00")
+    sandbox.edit("WEB-8", {"status": "Done"})
+    sweep_at(tmp_path, "16T10:00")
+    rows = [line.split() for line in run("audit", "PAY-3").out.splitlines()[1:]]
+    by_field: dict[str, list[str]] = {}
+    for row in rows:
+        by_field.setdefault(row[3], []).append(row[-1])
+    assert RULE in by_field["comment"]
+    assert by_field["labels"] and "-" not in by_field["labels"]
+    assert "Health" in by_field and "-" not in by_field["Health"][:1]
