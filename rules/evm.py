@@ -63,7 +63,8 @@ def earned_value(budget: float | None, actual_cost: float, earned: float | None,
     etc = None if eac is None else eac - actual_cost
     vac = None if eac is None or budget is None else budget - eac
     tcpi = None
-    if budget is not None and earned is not None:
+    if budget is not None and earned is not None and actual_cost < budget:
+        # Once the actual cost has reached the budget no efficiency finishes within it.
         tcpi = ratio(budget - earned, budget - actual_cost)
     return EarnedValue(budget=budget, actual_cost=actual_cost, earned_value=earned,
                        planned_value=planned, cpi=cpi, spi=spi, eac=eac, etc=etc, vac=vac, tcpi=tcpi)

@@ -11,6 +11,7 @@ from typing import Any
 
 from rules.baseline import Baseline
 from rules.evm import EarnedValue, percent, planned_pct, project_earned_value
+from rules.figures import MONEY_PLACES, PERCENT_PLACES, round_figure
 from rules.model import Blocker, Link, Project, WorkItem
 
 MetricValue = float | int | str | bool | date | None
@@ -38,13 +39,13 @@ HEALTH_VALUES = ("on-track", "at-risk", "off-track")
 
 
 def round_pct(value: float | None) -> float | None:
-    """Round a percentage to one decimal."""
-    return None if value is None else round(value, 1)
+    """Round a percentage to one decimal, half away from zero."""
+    return round_figure(value, PERCENT_PLACES)
 
 
 def round_2(value: float | None) -> float | None:
-    """Round money and indices to two decimals."""
-    return None if value is None else round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    """Round money and indices to two decimals, half away from zero."""
+    return round_figure(value, MONEY_PLACES)
 
 
 def evm_values(ev: EarnedValue, planned: float | None) -> dict[str, MetricValue]:

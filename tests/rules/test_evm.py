@@ -38,3 +38,15 @@ def test_planned_pct_is_share_of_elapsed_time() -> None:
     assert planned_pct(start, None, date(2024, 1, 4)) is None
     assert planned_pct(due, due, date(2024, 1, 11)) == 100.0
     assert planned_pct(due, due, date(2024, 1, 10)) == 0.0
+
+
+@pytest.mark.parametrize("actual", [1000.0, 1200.0])
+def test_tcpi_is_null_once_the_actual_cost_has_reached_the_budget(actual: float) -> None:
+    ev = earned_value(budget=1000.0, actual_cost=actual, earned=600.0, planned=800.0)
+    assert ev.tcpi is None
+    assert ev.cpi == pytest.approx(600.0 / actual)  # the other indices still hold
+
+
+def test_tcpi_just_under_the_budget_is_the_efficiency_still_needed() -> None:
+    ev = earned_value(budget=1000.0, actual_cost=990.0, earned=600.0, planned=800.0)
+    assert ev.tcpi == pytest.approx(40.0)  # 400 of work left for 10 of budget

@@ -86,6 +86,12 @@ def test_budget_cost_and_earned_value() -> None:
     assert v["tcpi"] == 0.38  # (10000 - 7000) / (10000 - 2000) = 0.375
 
 
+def test_budget_used_rounds_half_away_from_zero_from_the_unrounded_cost() -> None:
+    project = epic(budget=40_000.0, cost=43_500.0)
+    v = project_metrics(project, [item("PAY-2", 2)], {}, None, TODAY, has_program=True).values
+    assert v["budget_used_pct"] == 108.8  # 43,500 / 40,000 = 108.75 %
+
+
 def test_hourly_rate_adds_time_spent_to_actual_cost() -> None:
     assert scenario(hourly_rate=50.0).values["actual_cost"] == 2100.0
 
@@ -128,7 +134,7 @@ def test_zero_budget_leaves_ratios_null_not_infinite() -> None:
     assert v["budget_used_pct"] is None
     assert (v["earned_value"], v["cpi"], v["spi"], v["eac"], v["etc"], v["vac"]) == (0.0, 0.0, None, None,
                                                                                       None, None)
-    assert v["tcpi"] == 0.0
+    assert v["tcpi"] is None  # the cost has passed the budget of 0: no efficiency finishes within it
 
 
 def test_missing_dates_mean_not_overdue_and_no_planned_value() -> None:
