@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,7 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+from rules.configreader import ConfigError as ConfigError
+from rules.configreader import KeyReader
+from rules.yamltext import UnreadableText, load, read_text
 
 DEFAULT_RULES_DIR = Path(__file__).parent / "defaults"
 
@@ -35,8 +36,9 @@ OUTPUT_KINDS: dict[str, str] = {
 }
 
 
-class ConfigError(Exception):
-    """A configuration file that cannot be used; the message says where and why."""
+FLAVORS = ("cloud", "datacenter")
+COMMENT_MODES = ("event", "status")
+MAX_QUIET_HOURS = 24 * 366  # a year: longer would outlast any finding's life
 
 
 @dataclass(frozen=True)
@@ -143,27 +145,26 @@ def load_config(path: str | Path) -> AppConfig:
     """Read and validate one `app.yaml`; raise ConfigError naming file, line and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: no such file; pass --config FILE or set PMROLLUP_CONFIG"
         ) from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
+    except UnreadableText as exc:
+        raise ConfigError(f"{path}:{exc.problem.line}: {exc.problem.message}") from exc
     return parse_config(text, str(path))
 
 
 def parse_config(text: str, filename: str = "app.yaml") -> AppConfig:
     """Validate YAML text as an `app.yaml`."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{filename}{where}: not valid YAML: {problem}") from exc
-    return _Reader(filename, node).build(data or {})
+        node, data = load(text)
+    except UnreadableText as exc:
+        where = f":{exc.problem.line}" if exc.problem.line is not None else ""
+        raise ConfigError(f"{filename}{where}: {exc.problem.message}") from exc
+    return _build(KeyReader(filename, node, _SECTIONS), data or {})
 
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -183,176 +184,95 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "worker": ("debounce_seconds", "max_delay_seconds", "max_attempts"),
     "schedule": ("sweep", "digest", "catchup"),
 }
+_DEFAULTS = AppConfig()
 
 
-class _Reader:
-    """Walk the parsed YAML with its node tree at hand, so errors carry line numbers."""
+def _build(r: KeyReader, data: Any) -> AppConfig:
+    """Turn the parsed file into settings, every value checked, defaults from the dataclasses."""
+    top = r.section({"": data}, "") if isinstance(data, dict) else None
+    if top is None:
+        raise r.fail("(top level)", "a mapping of keys", data)
+    timezone = r.string(top, "", "timezone", _DEFAULTS.timezone)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise r.fail("timezone", "an IANA time zone such as UTC or Europe/Paris", timezone) from exc
 
-    def __init__(self, filename: str, node: yaml.Node | None) -> None:
-        self.filename = filename
-        self.lines: dict[str, int] = {}
-        if node is not None:
-            self._index(node, "")
+    jd, j = _DEFAULTS.jira, r.section(top, "jira")
+    jira = JiraSettings(
+        flavor=r.string(j, "jira", "flavor", jd.flavor, FLAVORS),
+        projects=tuple(p.upper() for p in r.strings(j, "jira", "projects", jd.projects)),
+        timeout_seconds=float(r.number(j, "jira", "timeout_seconds", jd.timeout_seconds, 1.0)),
+        verify_ssl=r.flag(j, "jira", "verify_ssl", jd.verify_ssl),
+    )
 
-    def _index(self, node: yaml.Node, prefix: str) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                dotted = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-                self.lines[dotted] = key_node.start_mark.line + 1
-                self._index(value_node, dotted)
+    hd, h = _DEFAULTS.hierarchy, r.section(top, "hierarchy")
+    hierarchy = HierarchySettings(
+        program_types=r.strings(h, "hierarchy", "program_types", hd.program_types),
+        project_types=r.strings(h, "hierarchy", "project_types", hd.project_types),
+        epic_link_field=r.string(h, "hierarchy", "epic_link_field", hd.epic_link_field),
+        parent_link_field=r.string(h, "hierarchy", "parent_link_field", hd.parent_link_field),
+        program_link=r.string(h, "hierarchy", "program_link", hd.program_link),
+        count_subtasks=r.flag(h, "hierarchy", "count_subtasks", hd.count_subtasks),
+    )
 
-    def fail(self, key: str, expected: str, got: Any = None, show_got: bool = True) -> ConfigError:
-        line = self.lines.get(key)
-        where = f"{self.filename}:{line}" if line else self.filename
-        shown = f", got {got!r}" if show_got else ""
-        return ConfigError(f"{where}: key '{key}': expected {expected}{shown}")
+    f = r.section(top, "fields")
+    fields = InputFields(**{key: r.string(f, "fields", key, getattr(_DEFAULTS.fields, key))
+                            for key in _SECTIONS["fields"]})
+    o = r.section(top, "outputs")
+    outputs = {key: r.string(o, "outputs", key, "") for key in o}
 
-    def section(self, data: Any, name: str) -> dict[str, Any]:
-        value = data.get(name)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(name or "(top level)", "a mapping of keys", value)
-        allowed = _SECTIONS[name]
-        for key in value:
-            if str(key) not in allowed:
-                dotted = f"{name}.{key}" if name else str(key)
-                near = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f" (did you mean '{near[0]}'?)" if near else ""
-                raise self.fail(dotted, f"one of: {', '.join(allowed)}{hint}", show_got=False)
-        return value
+    cd, cm = _DEFAULTS.comments, r.section(top, "comments")
+    comments = CommentSettings(
+        on_first_run=r.flag(cm, "comments", "on_first_run", cd.on_first_run),
+        quiet_hours=float(r.number(cm, "comments", "quiet_hours", cd.quiet_hours,
+                                   maximum=MAX_QUIET_HOURS)),
+        mode=r.string(cm, "comments", "mode", cd.mode, COMMENT_MODES),
+        mute_label=r.string(cm, "comments", "mute_label", cd.mute_label),
+    )
 
-    def string(self, sec: dict[str, Any], name: str, key: str, default: str,
-               choices: tuple[str, ...] = ()) -> str:
-        value = sec.get(key, default)
-        dotted = f"{name}.{key}" if name else key
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(dotted, "a non-empty text", value)
-        if choices and value not in choices:
-            raise self.fail(dotted, f"one of {', '.join(choices)}", value)
-        return value
+    base = Path(r.filename).resolve().parent
+    rule_files = tuple(str(p if Path(p).is_absolute() else base / p)
+                       for p in r.strings(r.section(top, "rules"), "rules", "files", ()))
+    store_path = r.string(r.section(top, "store"), "store", "path", _DEFAULTS.store_path)
+    if not Path(store_path).is_absolute():
+        store_path = str(base / store_path)
 
-    def strings(self, sec: dict[str, Any], name: str, key: str,
-                default: tuple[str, ...]) -> tuple[str, ...]:
-        value = sec.get(key, list(default))
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(f"{name}.{key}", "a list of names", value)
-        return tuple(value)
+    wd, wk = _DEFAULTS.worker, r.section(top, "worker")
+    worker = WorkerSettings(
+        debounce_seconds=float(r.number(wk, "worker", "debounce_seconds", wd.debounce_seconds)),
+        max_delay_seconds=float(r.number(wk, "worker", "max_delay_seconds", wd.max_delay_seconds)),
+        max_attempts=int(r.number(wk, "worker", "max_attempts", wd.max_attempts, 1, integer=True)),
+    )
+    if worker.max_delay_seconds < worker.debounce_seconds:
+        raise r.fail("worker.max_delay_seconds", "at least worker.debounce_seconds",
+                     worker.max_delay_seconds)
+    sc = r.section(top, "schedule")
+    schedule = ScheduleSettings(**{
+        key: r.cron(sc, "schedule", key, getattr(_DEFAULTS.schedule, key), timezone)
+        for key in _SECTIONS["schedule"]
+    })
 
-    def number(self, sec: dict[str, Any], name: str, key: str, default: float | None,
-               minimum: float = 0.0, integer: bool = False) -> Any:
-        value: Any = sec.get(key, default)
-        if value is None and default is None:
-            return None
-        ok = isinstance(value, int) if integer else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok or value < minimum:
-            kind = "a whole number" if integer else "a number"
-            raise self.fail(f"{name}.{key}", f"{kind} of at least {minimum:g}", value)
-        return value
-
-    def flag(self, sec: dict[str, Any], name: str, key: str, default: bool) -> bool:
-        value = sec.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(f"{name}.{key}", "true or false", value)
-        return value
-
-    def build(self, data: Any) -> AppConfig:
-        top = self.section({"": data}, "") if isinstance(data, dict) else None
-        if top is None:
-            raise self.fail("(top level)", "a mapping of keys", data)
-        timezone = self.string(top, "", "timezone", "UTC")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise self.fail("timezone", "an IANA time zone such as UTC or Europe/Paris",
-                            timezone) from exc
-
-        j = self.section(top, "jira")
-        projects = self.strings(j, "jira", "projects", ())
-        jira = JiraSettings(
-            flavor=self.string(j, "jira", "flavor", "cloud", ("cloud", "datacenter")),
-            projects=tuple(p.upper() for p in projects),
-            timeout_seconds=float(self.number(j, "jira", "timeout_seconds", 30.0, 1.0)),
-            verify_ssl=self.flag(j, "jira", "verify_ssl", True),
-        )
-
-        h = self.section(top, "hierarchy")
-        hierarchy = HierarchySettings(
-            program_types=self.strings(h, "hierarchy", "program_types", ("Initiative",)),
-            project_types=self.strings(h, "hierarchy", "project_types", ("Epic",)),
-            epic_link_field=self.string(h, "hierarchy", "epic_link_field", "Epic Link"),
-            parent_link_field=self.string(h, "hierarchy", "parent_link_field", "Parent Link"),
-            program_link=self.string(h, "hierarchy", "program_link", "parent"),
-            count_subtasks=self.flag(h, "hierarchy", "count_subtasks", False),
-        )
-
-        f = self.section(top, "fields")
-        defaults = InputFields()
-        fields = InputFields(**{
-            key: self.string(f, "fields", key, getattr(defaults, key))
-            for key in _SECTIONS["fields"]
-        })
-
-        o = self.section(top, "outputs")
-        outputs = {key: self.string(o, "outputs", key, "") for key in o}
-
-        d = self.section(top, "dependencies")
-        c = self.section(top, "cost")
-        cm = self.section(top, "comments")
-        comments = CommentSettings(
-            on_first_run=self.flag(cm, "comments", "on_first_run", False),
-            quiet_hours=float(self.number(cm, "comments", "quiet_hours", 24.0)),
-            mode=self.string(cm, "comments", "mode", "event", ("event", "status")),
-            mute_label=self.string(cm, "comments", "mute_label", "pmrollup-mute"),
-        )
-
-        r = self.section(top, "rules")
-        base = Path(self.filename).resolve().parent
-        rule_files = tuple(
-            str(p if Path(p).is_absolute() else base / p)
-            for p in self.strings(r, "rules", "files", ())
-        )
-
-        w = self.section(top, "webhooks")
-        s = self.section(top, "store")
-        store_path = self.string(s, "store", "path", "pmrollup.sqlite3")
-        if not Path(store_path).is_absolute():
-            store_path = str(base / store_path)
-        wk = self.section(top, "worker")
-        sc = self.section(top, "schedule")
-        worker = WorkerSettings(
-            debounce_seconds=float(self.number(wk, "worker", "debounce_seconds", 2.0)),
-            max_delay_seconds=float(self.number(wk, "worker", "max_delay_seconds", 10.0)),
-            max_attempts=int(self.number(wk, "worker", "max_attempts", 5, 1, integer=True)),
-        )
-        if worker.max_delay_seconds < worker.debounce_seconds:
-            raise self.fail("worker.max_delay_seconds", "at least worker.debounce_seconds",
-                            worker.max_delay_seconds)
-        sched_defaults = ScheduleSettings()
-        schedule = ScheduleSettings(**{
-            key: self.string(sc, "schedule", key, getattr(sched_defaults, key))
-            for key in _SECTIONS["schedule"]
-        })
-        hourly = self.number(c, "cost", "hourly_rate", None)
-        return AppConfig(
-            path=self.filename,
-            timezone=timezone,
-            jira=jira,
-            hierarchy=hierarchy,
-            fields=fields,
-            outputs=outputs,
-            dependency_link_types=self.strings(d, "dependencies", "link_types", ("Blocks",)),
-            hourly_rate=None if hourly is None else float(hourly),
-            comments=comments,
-            rule_files=rule_files,
-            webhooks=WebhookSettings(
-                allow_unsigned=self.flag(w, "webhooks", "allow_unsigned", False),
-                max_body_bytes=int(self.number(w, "webhooks", "max_body_bytes", 5 * 1024 * 1024,
-                                               1024, integer=True)),
-            ),
-            store_path=store_path,
-            worker=worker,
-            schedule=schedule,
-        )
+    hourly = r.number(r.section(top, "cost"), "cost", "hourly_rate", _DEFAULTS.hourly_rate)
+    wh, w = _DEFAULTS.webhooks, r.section(top, "webhooks")
+    return AppConfig(
+        path=r.filename,
+        timezone=timezone,
+        jira=jira,
+        hierarchy=hierarchy,
+        fields=fields,
+        outputs=outputs,
+        dependency_link_types=r.strings(r.section(top, "dependencies"), "dependencies", "link_types",
+                                        _DEFAULTS.dependency_link_types),
+        hourly_rate=None if hourly is None else float(hourly),
+        comments=comments,
+        rule_files=rule_files,
+        webhooks=WebhookSettings(
+            allow_unsigned=r.flag(w, "webhooks", "allow_unsigned", wh.allow_unsigned),
+            max_body_bytes=int(r.number(w, "webhooks", "max_body_bytes", wh.max_body_bytes, 1024,
+                                        integer=True)),
+        ),
+        store_path=store_path,
+        worker=worker,
+        schedule=schedule,
+    )

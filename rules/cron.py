@@ -17,7 +17,12 @@ DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class CronError(ValueError):
-    """A schedule string that is not a cron expression; the message says why."""
+    """A schedule string that is not a cron expression; `reason` says why, for an admin."""
+
+    def __init__(self, expression: str, reason: str, fields_wrong: bool = False) -> None:
+        kind = "a cron expression" if fields_wrong else "a valid cron expression"
+        super().__init__(f"{expression!r} is not {kind}: {reason}")
+        self.reason = reason
 
 
 def _day_of_week(spec: str) -> str:
@@ -46,12 +51,12 @@ def parse_cron(expression: str, timezone: str) -> CronTrigger:
     if len(parts) == 5:
         parts = ["0", *parts]
     if len(parts) != 6:
-        raise CronError(f"{expression!r} is not a cron expression: use 5 fields "
-                        "(minute hour day month day-of-week) or 6 with seconds first")
+        raise CronError(expression, "use 5 fields (minute hour day month day-of-week) or 6 with "
+                        "seconds first", fields_wrong=True)
     second, minute, hour, day, month, dow = parts
     try:
         return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
                            day_of_week=_day_of_week(dow) if re.search(r"\d", dow) else dow,
                            timezone=ZoneInfo(timezone))
     except (ValueError, IndexError) as exc:
-        raise CronError(f"{expression!r} is not a valid cron expression: {exc}") from exc
+        raise CronError(expression, str(exc)) from exc

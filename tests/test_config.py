@@ -85,3 +85,66 @@ def test_projects_are_upper_cased_and_store_path_is_relative_to_the_file(tmp_pat
     config = load_config(f)
     assert config.jira.projects == ("PAY", "WEB")
     assert config.store_path == str(tmp_path / "data" / "inbox.db")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("cost:\n  hourly_rate: .nan\n",
+     "app.yaml:2: key 'cost.hourly_rate': expected a number of at least 0, got .nan"),
+    ("worker:\n  debounce_seconds: .inf\n",
+     "app.yaml:2: key 'worker.debounce_seconds': expected a number of at least 0, got .inf"),
+    ("jira:\n  timeout_seconds: -.inf\n",
+     "app.yaml:2: key 'jira.timeout_seconds': expected a number of at least 1, got -.inf"),
+    ("comments:\n  quiet_hours: 1.0e+300\n",
+     "app.yaml:2: key 'comments.quiet_hours': expected a number from 0 to 8784, got 1e+300"),
+])
+def test_numbers_that_are_not_finite_or_out_of_bounds_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(("expression", "why"), [
+    ("61 * * * *", "Error validating expression '61': the last value (61) is higher than the maximum "
+                   "value (59)"),
+    ("every day", "use 5 fields (minute hour day month day-of-week) or 6 with seconds first"),
+    ("0 8 * * funday", 'Invalid weekday name "funday"'),
+])
+def test_a_bad_cron_string_is_refused_at_load(expression: str, why: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(f"timezone: UTC\nschedule:\n  sweep: '0 2 * * *'\n  digest: '{expression}'\n")
+    assert str(err.value) == (f"app.yaml:4: key 'schedule.digest': expected a cron expression such as "
+                              f"'0 2 * * *', got {expression!r}: {why}")
+
+
+def test_cron_strings_the_schedules_read_load() -> None:
+    config = parse_config("schedule:\n  sweep: '30 1 * * 1-5'\n  digest: '0 0 8 * * mon'\n")
+    assert (config.schedule.sweep, config.schedule.digest) == ("30 1 * * 1-5", "0 0 8 * * mon")
+
+
+def test_an_app_yaml_that_is_not_utf8_names_the_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_bytes("timezone: UTC\nfields:\n  budget: Co\xfbt\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == \
+        f"{path}:3: not valid UTF-8: byte 34 (0xfb) cannot be read; save the file as UTF-8"
+
+
+def test_a_control_character_in_app_yaml_names_the_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config("timezone: UTC\nfields:\n  budget: \x1b[1mBudget\n")
+    assert str(err.value) == \
+        "app.yaml:3: not valid YAML: character U+001B cannot appear in a YAML file; remove it"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("timezone: UTC\nstarted: 2024-02-30\n",
+     "app.yaml:2: not valid YAML: a value cannot be read: day is out of range for month"),
+    ("timezone: !!python/name:os.system UTC\n", "app.yaml:1: not valid YAML: a value cannot be read: "
+     "could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'"),
+    ("jira: " + "[" * 3000 + "]" * 3000 + "\n", "app.yaml: not valid YAML: nested too deeply to read"),
+])
+def test_yaml_values_that_cannot_be_built_name_the_line(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert str(err.value) == message
