@@ -10,7 +10,9 @@ from typing import Any
 
 import rule_engine
 
+from rules.expressions import EVALUATION_ERRORS
 from rules.rulefile import LEVELS, SEVERITIES, Rule, RuleError, RuleFileReader
+from rules.templates import format_value
 
 __all__ = ["LEVELS", "SEVERITIES", "Finding", "Rule", "RuleError", "RuleSet", "check_rule_files",
            "default_rule_files", "evaluate", "health_of", "load_rules"]
@@ -99,11 +101,8 @@ def evaluate(rules: RuleSet, level: str, key: str, jira_project: str, metrics: M
             continue
         try:
             fired = rule.when.matches(metrics, today)
-        except rule_engine.EngineError as exc:
-            nulls = sorted(name for name in rule.when.symbols if metrics.get(name) is None)
-            why = f"{', '.join(nulls)} is null" if nulls else exc.message
-            report = (f"rule '{rule.id}' ({rule.file}:{rule.line}) did not fire on {key}: {why}; "
-                      f"guard it, e.g. `{(nulls or ['x'])[0]} != null and ...`")
+        except EVALUATION_ERRORS as exc:
+            report = _problem(rule, key, metrics, exc)
             if rule.id not in rules.problems:
                 rules.problems[rule.id] = report
                 if problems is not None:
@@ -119,6 +118,23 @@ def evaluate(rules: RuleSet, level: str, key: str, jira_project: str, metrics: M
             issue_key=key, labels=rule.labels, comment=rule.comment,
         ))
     return findings
+
+
+def _problem(rule: Rule, key: str, metrics: Mapping[str, Any], exc: Exception) -> str:
+    """Say why a rule could not be evaluated on an issue, and what to change."""
+    where = f"rule '{rule.id}' ({rule.file}:{rule.line}) did not fire on {key}"
+    nulls = sorted(name for name in rule.when.symbols if metrics.get(name) is None)
+    if nulls:
+        return f"{where}: {', '.join(nulls)} is null; guard it, e.g. `{nulls[0]} != null and ...`"
+    if isinstance(exc, rule_engine.EngineError):
+        why = exc.message
+    elif isinstance(exc, RecursionError):
+        why = "the expression is too deep to evaluate"
+    else:
+        why = f"its arithmetic went out of range ({exc})"
+    figures = ", ".join(f"{name} = {format_value(metrics.get(name))}" for name in sorted(rule.when.symbols))
+    shown = f" with {figures}" if figures else ""
+    return f"{where}: {why}{shown}; check the arithmetic of its `when`"
 
 
 def _extra_details(symbols: frozenset[str], details: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,8 +22,21 @@ KIND_WORDS = {"number": "a number", "flag": "true or false", "text": "text", "da
 # `health` follows from the findings of the rules, so rules cannot read it.
 NOT_IN_RULES = frozenset({"health"})
 _REGEX_OPERATORS = ("=~~", "!~~", "=~", "!~")
+# rule-engine parses and evaluates by recursion, about one level per operator, so an expression
+# of some hundreds of chained terms exhausts Python's stack. A rule stays well within these.
+MAX_OPERATORS = 100
+MAX_NESTING = 16
+_OPERATOR = re.compile(r"\*\*|//|==|!=|<=|>=|<<|>>|&\.|[-+*/%<>&|^?~]|\b(?:and|or|not|in|if)\b"
+                       r"|(?<=[A-Za-z0-9_\])])\.(?=[A-Za-z_])|\[")
+_RANGE_HINT = ("dates run from 0001-01-01 to 9999-12-31 and durations up to "
+               "t'P999999999D' (999,999,999 days)")
 _STRING = re.compile(r"""[rsbdt]?("|')(?:[^\\\n]|\\.)*?\1""")
 _SYMBOL = re.compile(r"\$?[A-Za-z_][A-Za-z0-9_]*")
+
+
+# What evaluating a compiled expression can raise besides rule-engine's own errors: a date pushed
+# past 9999-12-31 by a metric's value (OverflowError), decimal arithmetic out of range.
+EVALUATION_ERRORS = (rule_engine.EngineError, ArithmeticError, RecursionError)
 
 
 class ExpressionError(ValueError):
@@ -39,7 +52,8 @@ class Expression:
     symbols: frozenset[str]
 
     def matches(self, values: Mapping[str, Any], today: date) -> bool:
-        """Say whether the expression is true; raise rule_engine.EvaluationError on a null."""
+        """Say whether the expression is true; raise rule_engine.EvaluationError on a null, and
+        EVALUATION_ERRORS on arithmetic that goes out of range."""
         return self.rule.evaluate(rule_context(values, today, self.symbols)) is True
 
 
@@ -86,6 +100,21 @@ def _refuse_unsafe(text: str) -> None:
                                   f"so a rule cannot use it")
 
 
+def _refuse_too_large(text: str) -> None:
+    code = _outside_strings(text)
+    operators = len(_OPERATOR.findall(code))
+    if operators > MAX_OPERATORS:
+        raise ExpressionError(f"too long: {operators:,} operators where a rule may have at most "
+                              f"{MAX_OPERATORS}; split it into several rules")
+    depth = deepest = 0
+    for char in code:
+        depth += 1 if char in "([{" else -1 if char in ")]}" else 0
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise ExpressionError(f"nested too deeply: {deepest:,} levels of brackets where a rule may "
+                              f"have at most {MAX_NESTING}")
+
+
 def _type_hint(text: str, kinds: Mapping[str, str]) -> str:
     used = sorted({m.group(0) for m in _SYMBOL.finditer(_outside_strings(text))} & set(kinds))
     shown = [f"{name} is {KIND_WORDS[kinds[name]]}" for name in used]
@@ -95,6 +124,7 @@ def _type_hint(text: str, kinds: Mapping[str, str]) -> str:
 def compile_expression(text: str, kinds: Mapping[str, str]) -> Expression:
     """Compile a `when` expression against metric kinds; raise ExpressionError saying what is wrong."""
     _refuse_unsafe(text)
+    _refuse_too_large(text)
     types = {name: KIND_TYPES[kind] for name, kind in kinds.items() if name not in NOT_IN_RULES}
     types["today"] = DataType.DATETIME
     context = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(types),
@@ -114,6 +144,11 @@ def compile_expression(text: str, kinds: Mapping[str, str]) -> Expression:
             detail = f": {detail}" if detail else ""
             raise ExpressionError(f"type mismatch{detail}{_type_hint(text, kinds)}") from exc
         raise ExpressionError(exc.message) from exc
+    except OverflowError as exc:  # rule-engine works out constant parts, such as d'...' + t'...', here
+        raise ExpressionError(f"a date or duration is out of range: {_RANGE_HINT}") from exc
+    except RecursionError as exc:
+        raise ExpressionError("too long or nested too deeply to read; split it into several "
+                              "rules") from exc
     result = rule.statement.expression.result_type
     if result not in (DataType.BOOLEAN, DataType.UNDEFINED):
         raise ExpressionError(f"must be true or false, but gives {result.name.lower()}")

@@ -26,7 +26,8 @@ PROGRAM_METRICS: dict[str, str] = {
     "projects_total": "number", "projects_done": "number", "projects_at_risk": "number",
     "items_total": "number", "items_done": "number", "items_open": "number",
     "points_total": "number", "points_done": "number", "progress_pct": "number",
-    "baseline_points": "number", "scope_growth_pct": "number",
+    "baselined_projects": "number", "baselined_points_total": "number", "baseline_points": "number",
+    "scope_growth_pct": "number",
     "dependencies_open": "number", "dependencies_overdue": "number",
     "cross_project_dependencies": "number", "cross_project_dependencies_overdue": "number",
     "external_dependencies": "number",
@@ -140,11 +141,11 @@ def program_metrics(program: Program, snapshots: Mapping[str, Snapshot], today: 
     items_done = sum(s.items_done for s in snaps)
     points_total = sum(s.points_total for s in snaps)
     points_done = sum(s.points_done for s in snaps)
+    # Scope growth compares the projects that have a baseline, and only them, now and then.
     with_baseline = [s for s in snaps if s.baseline_points is not None]
     base_points = sum(s.baseline_points or 0.0 for s in with_baseline)
-    growth = None
-    if base_points > 0:
-        growth = percent(sum(s.points_total for s in with_baseline) - base_points, base_points)
+    baselined_now = sum(s.points_total for s in with_baseline)
+    growth = percent(baselined_now - base_points, base_points) if base_points > 0 else None
 
     deps = tuple(d for s in snaps for d in s.dependencies if d.open)
     members = set(snapshots)
@@ -167,6 +168,8 @@ def program_metrics(program: Program, snapshots: Mapping[str, Snapshot], today: 
         "items_total": items_total, "items_done": items_done, "items_open": items_total - items_done,
         "points_total": points_total, "points_done": points_done,
         "progress_pct": round_pct(progress(points_done, points_total, items_done, items_total)),
+        "baselined_projects": len(with_baseline),
+        "baselined_points_total": baselined_now if with_baseline else None,
         "baseline_points": base_points if with_baseline else None,
         "scope_growth_pct": round_pct(growth),
         "dependencies_open": len(deps),

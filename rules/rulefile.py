@@ -15,12 +15,14 @@ from rules.expressions import Expression, ExpressionError, compile_expression
 from rules.metrics import PROJECT_METRICS
 from rules.program import PROGRAM_METRICS
 from rules.templates import Template, TemplateError, compile_template
+from rules.yamltext import UnreadableText, compose, construct, read_text
 
 LEVELS: dict[str, Mapping[str, str]] = {"project": PROJECT_METRICS, "program": PROGRAM_METRICS}
 SEVERITIES = ("info", "warning", "critical")
 RULE_KEYS = ("id", "level", "when", "severity", "message", "labels", "comment", "only", "description")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _LABEL = re.compile(r"[^\s]+\Z")
+SHOWN_TEXT = 120  # an error quotes at most this much of the offending text
 
 
 class RuleError(Exception):
@@ -35,7 +37,9 @@ class RuleError(Exception):
     def __str__(self) -> str:
         where = self.file + "".join(f":{n}" for n in (self.line, self.column) if n is not None)
         rule = f" rule '{self.rule_id}':" if self.rule_id else ""
-        shown = f" — in `{self.text}`" if self.text else ""
+        text = self.text if self.text is None or len(self.text) <= SHOWN_TEXT else \
+            self.text[:SHOWN_TEXT - 4] + " ..."
+        shown = f" — in `{text}`" if text else ""
         return f"{where}:{rule} {self.message}{shown}"
 
 
@@ -76,17 +80,13 @@ class RuleFileReader:
 
     def read(self) -> list[Rule]:
         try:
-            text = Path(self.file).read_text(encoding="utf-8")
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = compose(read_text(Path(self.file)))
         except OSError as exc:
             self.errors.append(RuleError(f"cannot be read: {exc.strerror}", file=self.file))
             return []
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.errors.append(RuleError(f"not valid YAML: {problem}", file=self.file,
-                                         line=mark.line + 1 if mark else None,
-                                         column=mark.column + 1 if mark else None))
+        except UnreadableText as exc:
+            self.errors.append(RuleError(exc.problem.message, file=self.file, line=exc.problem.line,
+                                         column=exc.problem.column))
             return []
         if isinstance(root, yaml.MappingNode):
             top = {k.value: v for k, v in root.value}
@@ -113,7 +113,12 @@ class RuleFileReader:
             if name in keys:
                 self.error(f"key '{name}' appears twice", key_node)
             keys[name] = value_node
-            raw[name] = yaml.safe_load(yaml.serialize(value_node))
+            try:
+                raw[name] = construct(value_node)
+            except UnreadableText as exc:
+                self.errors.append(RuleError(exc.problem.message, file=self.file, line=exc.problem.line,
+                                             column=exc.problem.column))
+                return None
         rule_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         if rule_id is not None:
             self.ids.append((rule_id, node.start_mark.line + 1))
@@ -168,7 +173,7 @@ class RuleFileReader:
             self.error("message must be text", node, rule_id)
             return None
         try:
-            return compile_template(text.strip(), [*kinds, "key", "today"])
+            return compile_template(text.strip(), {**kinds, "key": "text", "today": "date"})
         except TemplateError as exc:
             self.error(str(exc), node, rule_id)
             return None

@@ -108,3 +108,44 @@ def test_project_without_program_is_info_without_comment(shipped: RuleSet) -> No
     [finding] = evaluate(shipped, "project", "PAY-1", "PAY", empty_project(has_program=False), TODAY, {})
     assert (finding.rule, finding.severity, finding.comment) == ("project-without-program", "info", False)
     assert fired(shipped, "project", empty_project(has_program=False, is_done=True)) == {}
+
+
+def messages(rules: RuleSet, level: str, values: dict[str, Any]) -> dict[str, str]:
+    key = "PAY-1" if level == "project" else "PRG-1"
+    return {f.rule: f.message for f in evaluate(rules, level, key, key.split("-")[0], values, TODAY, {})}
+
+
+def test_dependency_messages_say_1_dependency_and_2_dependencies(shipped: RuleSet) -> None:
+    one = messages(shipped, "project", empty_project(dependencies_open=1, dependencies_overdue=1))
+    assert one["overdue-dependency"] == ("1 of 1 open dependency is overdue: the work blocking this epic "
+                                         "is past its due date.")
+    two = messages(shipped, "project", empty_project(dependencies_open=3, dependencies_overdue=2,
+                                                      dependencies_late=1, due_date=date(2024, 3, 1)))
+    assert two["overdue-dependency"].startswith("2 of 3 open dependencies are overdue:")
+    assert two["late-dependency"] == "1 open dependency is due after this epic's due date of 2024-03-01."
+    cross = messages(shipped, "program", empty_program(cross_project_dependencies_overdue=2))
+    assert cross["cross-project-overdue-dependency"].startswith(
+        "2 dependencies between projects of this program are overdue:")
+
+
+def test_overdue_messages_say_1_day_and_count_projects(shipped: RuleSet) -> None:
+    project = messages(shipped, "project", empty_project(is_overdue=True, days_overdue=1,
+                                                          due_date=date(2024, 1, 15), progress_pct=95.0))
+    assert project["project-overdue"] == "This epic is 1 day past its due date of 2024-01-15 and 95.0% done."
+    program = messages(shipped, "program", empty_program(is_overdue=True, days_overdue=3, projects_done=0,
+                                                          projects_total=1, due_date=date(2024, 1, 13)))
+    assert program["program-overdue"] == ("This program is 3 days past its due date of 2024-01-13 and "
+                                          "0.0% done (0 of 1 project done).")
+
+
+def test_project_scope_message_shows_the_figures_its_growth_comes_from(shipped: RuleSet) -> None:
+    by_points = messages(shipped, "project", empty_project(
+        scope_growth_pct=30.0, points_total=13.0, items_total=5, baseline_points=10.0, baseline_items=4,
+        baseline_date=date(2024, 1, 2), scope_added=1, scope_removed=0))
+    assert by_points["scope-creep-critical"].startswith(
+        "Scope grew 30.0% since the baseline of 2024-01-02: 13 points in 5 items now, against 10 points "
+        "in 4 items then (1 item added, 0 removed).")
+    by_items = messages(shipped, "project", empty_project(
+        scope_growth_pct=50.0, points_total=0.0, items_total=3, baseline_points=0.0, baseline_items=2,
+        baseline_date=date(2024, 1, 2), scope_added=1, scope_removed=0))
+    assert "0 points in 3 items now, against 0 points in 2 items then" in by_items["scope-creep-critical"]

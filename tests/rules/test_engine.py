@@ -88,3 +88,24 @@ def test_health_follows_the_worst_finding() -> None:
     assert health_of([f("info")]) == "on-track"
     assert health_of([f("info"), f("warning")]) == "at-risk"
     assert health_of([f("warning"), f("critical")]) == "off-track"
+
+
+def test_arithmetic_out_of_range_at_evaluation_is_a_problem_and_the_other_rules_still_fire(
+        tmp_path: Path) -> None:
+    rs = rules_from(tmp_path, rule("far", "due_date != null and due_date + t'P999999999D' > today")
+                    + rule("slow", "progress_pct < 50"))
+    reported: list[str] = []
+    values = {"due_date": date(2024, 1, 1), "progress_pct": 25.0}
+    findings = evaluate(rs, "project", "PAY-1", "PAY", values, TODAY, {}, reported)
+    assert [f.rule for f in findings] == ["slow"]
+    assert len(reported) == 1 and list(rs.problems) == ["far"]
+    assert reported[0].startswith(f"rule 'far' ({tmp_path / 'rules.yaml'}:2) did not fire on PAY-1: its "
+                                  f"arithmetic went out of range (date value out of range) with "
+                                  f"due_date = 2024-01-01; check the arithmetic of its `when`")
+
+
+def test_a_power_too_large_to_compute_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    rs = rules_from(tmp_path, rule("huge", "progress_pct ** 999999999 > 1"))
+    reported: list[str] = []
+    assert evaluate(rs, "project", "PAY-1", "PAY", {"progress_pct": 5.0}, TODAY, {}, reported) == []
+    assert "did not fire on PAY-1: arithmetic error with progress_pct = 5" in reported[0]

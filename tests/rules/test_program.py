@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rules.engine import default_rule_files, evaluate, load_rules
 from rules.metrics import Dependency
 from rules.program import PROGRAM_METRICS, Snapshot, program_metrics
 from tests.rules.factories import initiative
@@ -48,6 +51,20 @@ def test_program_sums_projects_and_recomputes_progress() -> None:
 def test_program_scope_growth_counts_only_projects_with_a_baseline() -> None:
     v = program_metrics(initiative(), snapshots(), TODAY, PROGRAMS).values
     assert v["baseline_points"] == 8.0 and v["scope_growth_pct"] == 25.0
+
+
+def test_program_scope_message_adds_up_over_the_projects_with_a_baseline() -> None:
+    snaps = snapshots()
+    snaps["WEB-1"] = dataclasses.replace(snaps["WEB-1"], points_total=21.0)  # no baseline
+    m = program_metrics(initiative(), snaps, TODAY, PROGRAMS)
+    v = m.values
+    assert (v["baselined_projects"], v["baselined_points_total"], v["baseline_points"]) == (1, 10.0, 8.0)
+    findings = evaluate(load_rules(default_rule_files()), "program", "PRG-1", "PRG", v, TODAY, m.details())
+    [scope] = [f for f in findings if f.rule.startswith("program-scope-creep")]
+    assert scope.message == ("Scope grew 25.0% since the baseline of 1 project (of 2 in this program): "
+                             "10 points now against 8 points then.")
+    growth, now, then = map(float, re.findall(r"[0-9.]+(?=%| points)", scope.message))
+    assert round((now - then) / then * 100, 1) == growth
 
 
 def test_dependencies_split_into_cross_project_and_external() -> None:

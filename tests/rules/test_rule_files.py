@@ -132,3 +132,68 @@ def test_check_collects_every_problem_across_files(tmp_path: Path) -> None:
 def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
     errors = check_rule_files([tmp_path / "nope.yaml"])
     assert len(errors) == 1 and "cannot be read" in str(errors[0])
+
+
+def test_a_format_that_fails_at_render_is_refused_at_load_with_file_line_and_rule(tmp_path: Path) -> None:
+    path = rule_file(tmp_path, "is_overdue", message="{days_overdue:.1d} days late")
+    assert error_of(path) == (f"{path}:6:14: rule 'my-rule': '{{days_overdue:.1d}}' cannot show "
+                              f"days_overdue, which is a number: 'd' shows a whole number, so it takes "
+                              f"no decimals: write 'd', or '.1f' for 1 decimal")
+
+
+def test_a_number_format_on_a_date_is_refused_at_load(tmp_path: Path) -> None:
+    path = rule_file(tmp_path, "is_overdue", message="due {due_date:,.0f}")
+    assert "rule 'my-rule': '{due_date:,.0f}' cannot show due_date, which is a date" in error_of(path)
+
+
+@pytest.mark.parametrize("when", ["t'P99999999999D' > t'P1D'", "d'9999-12-31' + t'P1D' > today",
+                                  "d'0001-01-01' - t'P1D' < today"])
+def test_a_date_or_duration_out_of_range_is_refused_at_load(tmp_path: Path, when: str) -> None:
+    path = rule_file(tmp_path, f'"{when}"')
+    assert error_of(path) == (f"{path}:4:11: rule 'my-rule': a date or duration is out of range: dates "
+                              f"run from 0001-01-01 to 9999-12-31 and durations up to t'P999999999D' "
+                              f"(999,999,999 days) — in `{when}`")
+
+
+def test_an_expression_of_5000_chained_terms_is_refused_at_load(tmp_path: Path) -> None:
+    path = rule_file(tmp_path, " + ".join(["1"] * 5000) + " > 0")
+    message = error_of(path)
+    assert message.startswith(f"{path}:4:11: rule 'my-rule': too long: 5,000 operators where a rule "
+                              f"may have at most 100; split it into several rules — in `1 + 1 + 1")
+    assert message.endswith(" ...`") and len(message) < 400  # quoted in part, on one line
+
+
+def test_an_expression_of_many_nots_is_refused_at_load(tmp_path: Path) -> None:
+    assert "too long: 2,000 operators" in error_of(rule_file(tmp_path, "not " * 2000 + "is_done"))
+
+
+def test_deeply_nested_parentheses_are_refused_at_load(tmp_path: Path) -> None:
+    path = rule_file(tmp_path, "(" * 500 + "progress_pct" + ")" * 500 + " > 1")
+    assert error_of(path).startswith(f"{path}:4:11: rule 'my-rule': nested too deeply: 500 levels of "
+                                     f"brackets where a rule may have at most 16")
+
+
+def test_a_rule_of_ordinary_length_and_nesting_loads(tmp_path: Path) -> None:
+    when = "((progress_pct > 1 and (spi != null and spi < 0.8)) or (" + " + ".join(["1"] * 40) + " > 0))"
+    assert len(load_rules([rule_file(tmp_path, f'"{when}"')]).rules) == 1
+
+
+def test_a_rule_file_that_is_not_utf8_names_the_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("rules:\n  - id: caf\xe9\n".encode("latin-1"))
+    errors = check_rule_files([path])
+    assert [str(e) for e in errors] == [
+        f"{path}:2: not valid UTF-8: byte 18 (0xe9) cannot be read; save the file as UTF-8"]
+
+
+def test_a_control_character_names_the_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bell.yaml"
+    path.write_text("rules:\n  - id: a\x07\n", encoding="utf-8")
+    assert error_of(path) == (f"{path}:2:10: not valid YAML: character U+0007 cannot appear in a YAML "
+                              f"file; remove it")
+
+
+def test_a_yaml_value_that_cannot_be_built_names_its_line(tmp_path: Path) -> None:
+    path = rule_file(tmp_path, "2024-02-30")
+    assert error_of(path) == \
+        f"{path}:4:11: not valid YAML: a value cannot be read: day is out of range for month"
