@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from connector.client import JiraGateway
+from connector.hierarchy import Location
 from rules.baseline import Change, baseline_as_of, baseline_to_property, parse_baseline, take_baseline
 from rules.config import AppConfig
 from webhooks.cli import CommandError
 from webhooks.recompute import BASELINE_KEY
 
 
+@dataclass(frozen=True)
+class BaselineOutcome:
+    """What `pmrollup baseline` did: its message, and where the epic sits when its baseline changed."""
+
+    message: str
+    changed: Location | None = None
+
+
 def set_baseline(config: AppConfig, gateway: JiraGateway, key: str, reset: bool,
-                 as_of: str | None) -> str:
+                 as_of: str | None) -> BaselineOutcome:
     """Store the epic's baseline unless one exists (then say so); return what was done."""
     where = gateway.locate(key)
     if where.level != "project":
         raise CommandError(f"{key} is a {where.issue_type}; a baseline belongs to an epic")
     existing, _ = parse_baseline(gateway.get_property(key, BASELINE_KEY))
     if existing is not None and not reset:
-        return (f"{key} already has a baseline from {existing.date}: {existing.points:g} points, "
-                f"{existing.items} items. Left as it is; use --reset to replace it.")
+        return BaselineOutcome(f"{key} already has a baseline from {existing.date}: {existing.points:g} "
+                               f"points, {existing.items} items. Left as it is; use --reset to replace it.")
     items = gateway.work_items([key])
     if as_of:
         try:
@@ -45,5 +55,5 @@ def set_baseline(config: AppConfig, gateway: JiraGateway, key: str, reset: bool,
     gateway.set_property(key, BASELINE_KEY, baseline_to_property(baseline))
     verb = "Replaced" if existing is not None else "Took"
     note = " (too many items to keep their keys: counts only)" if baseline.truncated else ""
-    return (f"{verb} the baseline of {key} as of {baseline.date}: {baseline.points:g} points, "
-            f"{baseline.items} items{note}.")
+    return BaselineOutcome(f"{verb} the baseline of {key} as of {baseline.date}: {baseline.points:g} "
+                           f"points, {baseline.items} items{note}.", where)

@@ -147,10 +147,15 @@ def _baseline(sub: argparse._SubParsersAction) -> None:
 
 def _run_baseline(args: argparse.Namespace) -> int:
     from webhooks.baselines import set_baseline
+    from webhooks.requeue import queue_recompute, target_at
     from webhooks.services import gateway_for
 
     config = load(args)
-    print(set_baseline(config, gateway_for(config), args.key.strip().upper(), args.reset, args.as_of))
+    outcome = set_baseline(config, gateway_for(config), args.key.strip().upper(), args.reset, args.as_of)
+    print(outcome.message)
+    target = target_at(outcome.changed) if outcome.changed is not None else None
+    if target is not None:  # the scope fields a recompute writes follow the new baseline
+        print(queue_recompute(config, target))
     return 0
 
 
