@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from connector.client import Credentials, JiraGateway
+from connector.updates import portfolio
 from rules.config import AppConfig, load_config
 from rules.model import Program, Project
+from rules.wording import counted
 from webhooks.admin import WEBHOOK_PATH, register_webhook
 from webhooks.cli import CommandError, subcommand
 from webhooks.logs import LOGGER_NAME, configure_logging
@@ -147,10 +149,15 @@ class Demo:
                                       self.environ["PMROLLUP_WEBHOOK_SECRET"])
         self.echo(f"Sandbox Jira ({self.flavor}) at {self.sandbox.url}, today is {TODAY}.")
         self.echo(f"pmrollup service at {self.service.url}; webhook {outcome}, signed with a fresh secret.")
+        found = portfolio(self.reader())  # what the sweep rolls up, to say it as the tables show it
         summary = run_sweep(self.reader(), self.recomputer())
-        self.echo(f"First rollup of every program and project: {summary.programs} program, "
-                  f"{summary.projects} projects, {summary.fields_written} fields written, "
-                  f"{summary.comments_posted} comments (a first evaluation is silent by design).")
+        lone = found.lone_projects
+        alone = (f", and {counted(len(lone), 'project')} under no initiative (epic {', '.join(lone)}), "
+                 f"rolled up alone and not shown" if lone else "")
+        self.echo(f"First rollup: program {PROGRAM} and its "
+                  f"{counted(len(found.programs.get(PROGRAM, ())), 'project')}, shown below{alone}; "
+                  f"{counted(summary.fields_written, 'field')} written, "
+                  f"{counted(summary.comments_posted, 'comment')} (a first evaluation is silent by design).")
         self.settle()
         return self
 
