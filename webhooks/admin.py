@@ -16,11 +16,11 @@ from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
 from webhooks import digest, sweep  # noqa: F401  (register `digest` and `sweep`)
 from webhooks.cli import CommandError, load, subcommand
+from webhooks.signature import SECRET_ENV, secret_from
 from webhooks.tables import render_table
 
 WEBHOOK_NAME = "pmrollup"
 WEBHOOK_PATH = "/webhooks/jira"
-SECRET_ENV = "PMROLLUP_WEBHOOK_SECRET"
 # The events pmrollup acts on (webhooks.app.ACTED_EVENTS, by their admin-webhook names).
 WEBHOOK_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
                   "issuelink_created", "issuelink_deleted",
@@ -164,11 +164,17 @@ def run_webhook_register(args: argparse.Namespace) -> int:
     from webhooks.services import gateway_for
 
     config = load(args)
-    secret = os.environ.get(SECRET_ENV, "").strip() or None
+    secret = secret_from(os.environ)
     if secret is None and not config.webhooks.allow_unsigned:
         raise CommandError(f"{SECRET_ENV} is not set: export the secret Jira should sign deliveries with "
                            "(the service checks it), then register again")
     endpoint = endpoint_url(args.url)
+    if config.jira.flavor == "cloud" and not endpoint.startswith("https://"):
+        # Jira Cloud only delivers admin webhooks to HTTPS URLs:
+        # https://developer.atlassian.com/cloud/jira/platform/deprecation-notice-registering-webhooks-with-non-secure-urls/
+        print(f"pmrollup: warning: Jira Cloud delivers webhooks only to https:// URLs, so {endpoint} will "
+              "receive nothing: put an HTTPS reverse proxy (nginx or another) in front of pmrollup and "
+              "register its https:// URL", file=sys.stderr)
     outcome, hook = register_webhook(config, gateway_for(config), endpoint, secret, args.replace)
     print(f"{outcome}: webhook {hook_id(hook)} delivers {len(WEBHOOK_EVENTS)} event types to {endpoint}"
           + (f" for {webhook_jql(config)}" if webhook_jql(config) else " for every project")

@@ -7,19 +7,21 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from rules.config import AppConfig, ConfigError, config_path, load_config
 from webhooks import signature
 from webhooks.inbox import Inbox, SqliteInbox, StoreError
 from webhooks.logs import ensure_logging, log_event
+from webhooks.readiness import CachedProbe, JiraCheck, Readiness, SiteProblems, jira_probe
+from webhooks.signature import SECRET_ENV
 from webhooks.telemetry import Metrics
+from webhooks.worker import describe
 
-SECRET_ENV = "PMROLLUP_WEBHOOK_SECRET"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
 
 # Events the worker turns into recomputes; `jira:worklog_updated` is the name older Jira versions send.
@@ -37,7 +39,8 @@ IGNORED_EVENT_PREFIXES = (
 
 _LABEL = re.compile(r"[a-z0-9_:]{1,48}")
 
-JiraCheck = Callable[[], "str | None"]
+# gunicorn stops (rather than respawning workers) when a worker exits with this code, "App failed to load".
+GUNICORN_APP_LOAD_ERROR = 4
 
 
 class UnsignedRefused(ConfigError):
@@ -45,27 +48,36 @@ class UnsignedRefused(ConfigError):
 
 
 def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
-               environ: Mapping[str, str] | None = None, jira_check: JiraCheck | None = None,
-               metrics: Metrics | None = None) -> Flask:
-    """Build the web service; refuse to start without a secret unless unsigned is allowed."""
+               environ: Mapping[str, str] | None = None, jira_check: JiraCheck | CachedProbe | None = None,
+               metrics: Metrics | None = None, site_problems: SiteProblems | None = None) -> Flask:
+    """Build the web service; refuse to start without a secret (unless unsigned is allowed), on a bad
+    app.yaml or on a store it cannot open.
+
+    Without `jira_check`, /readyz checks the Jira the environment names; `site_problems` adds what is
+    wrong with the site to /readyz (degraded, still 200)."""
     ensure_logging()
     env = os.environ if environ is None else environ
-    if config is None:
-        config = load_config(config_path(None, env))
-    secret = env.get(SECRET_ENV, "")
-    if not secret and not config.webhooks.allow_unsigned:
-        message = (f"{SECRET_ENV} is not set: set it to the secret of Jira's webhook, or set "
-                   f"webhooks.allow_unsigned: true in {config.path} for the sandbox and local trials only")
-        log_event("service.refused", logging.ERROR, reason=message)
-        raise UnsignedRefused(message)
-    inbox: Inbox = store if store is not None else SqliteInbox(config.store_path)
+    try:
+        if config is None:
+            config = load_config(config_path(None, env))
+        secret = signature.secret_from(env)
+        if secret is None and not config.webhooks.allow_unsigned:
+            raise UnsignedRefused(
+                f"{SECRET_ENV} is not set (blank counts as unset): set it to the secret of Jira's webhook, "
+                f"or set webhooks.allow_unsigned: true in {config.path} (for the sandbox and local trials)")
+        inbox: Inbox = store if store is not None else SqliteInbox(config.store_path)
+    except (ConfigError, StoreError) as exc:
+        refuse_to_start(exc)
+    probe = jira_check if isinstance(jira_check, CachedProbe) else CachedProbe(
+        jira_check if jira_check is not None else jira_probe(config, env))
+    readiness = Readiness(inbox, probe, site_problems)
     stats = metrics if metrics is not None else Metrics()
     limit = config.webhooks.max_body_bytes
     log_event("service.start", logging.INFO if secret else logging.WARNING,
               signed=bool(secret), store=getattr(inbox, "path", type(inbox).__name__),
               note=None if secret else "accepting UNSIGNED deliveries (webhooks.allow_unsigned)")
 
-    app = Flask("pmrollup")
+    app = Flask("pmrollup", static_folder=None)  # nothing under the working directory is served
     app.extensions["pmrollup"] = {"store": inbox, "metrics": stats, "config": config}
 
     def refuse(status: int, event: str, outcome: str, error: str, hint: str) -> tuple[Response, int]:
@@ -79,7 +91,11 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
         if declared > limit:
             return refuse(413, "unknown", "too_large", "body too large",
                           f"deliveries above {limit} bytes are refused (webhooks.max_body_bytes)")
-        body = request.stream.read(limit + 1)
+        try:
+            body = request.stream.read(limit + 1)
+        except (OSError, ClientDisconnected) as exc:  # a broken chunked encoding or a cut-off body
+            return refuse(400, "unknown", "malformed", f"body could not be read: {describe(exc)[:200]}",
+                          "send the whole body, with a correct Content-Length or valid chunked encoding")
         if len(body) > limit:
             return refuse(413, "unknown", "too_large", "body too large",
                           f"deliveries above {limit} bytes are refused (webhooks.max_body_bytes)")
@@ -120,24 +136,8 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
 
     @app.get("/readyz")
     def readyz() -> tuple[Response, int]:
-        answer: dict[str, str] = {}
-        ready = True
-        try:
-            inbox.writable()
-            answer["store"] = "ok"
-        except StoreError as exc:
-            ready, answer["store"] = False, str(exc)
-        if jira_check is None:
-            answer["jira"] = "not checked"
-        else:
-            try:
-                problem = jira_check()
-            except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
-                problem = f"{type(exc).__name__}: {exc}"
-            ready = ready and problem is None
-            answer["jira"] = "ok" if problem is None else problem
-        answer["status"] = "ready" if ready else "not ready"
-        return jsonify(answer), 200 if ready else 503
+        status, detail = readiness.answer()
+        return jsonify(detail), status
 
     @app.get("/metrics")
     def metrics_text() -> Response:
@@ -161,6 +161,15 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
         return jsonify(error="internal error", hint="see the service log"), 500
 
     return app
+
+
+def refuse_to_start(exc: ConfigError | StoreError) -> NoReturn:
+    """Log why the service cannot start as one JSON line, then raise; under gunicorn, end the worker's
+    boot with gunicorn's "App failed to load" code instead, which stops gunicorn without a traceback."""
+    log_event("service.refused", logging.ERROR, reason=str(exc))
+    if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):  # gunicorn's master sets it
+        raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
+    raise exc
 
 
 def parse_payload(body: bytes) -> dict[str, Any] | None:

@@ -12,14 +12,15 @@ from types import FrameType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from connector.client import Credentials, JiraGateway, RetryPolicy
+from connector.client import JiraGateway
 from connector.errors import JiraNotFound
 from rules.config import AppConfig
 from rules.engine import RuleSet
 from webhooks.app import create_app
-from webhooks.cli import load, subcommand
-from webhooks.inbox import Inbox, SqliteInbox, Target
+from webhooks.cli import CommandError, load, subcommand
+from webhooks.inbox import Inbox, SqliteInbox, StoreError, Target
 from webhooks.logs import configure_logging, log_event
+from webhooks.readiness import jira_probe
 from webhooks.recompute import Recomputer
 from webhooks.reload import LiveRules, reads_differ, rule_labels
 from webhooks.routing import Router
@@ -114,14 +115,8 @@ def build_worker(config: AppConfig, store: Inbox, *, environ: Mapping[str, str] 
 
 
 def jira_check_for(config: AppConfig, environ: Mapping[str, str]) -> Callable[[], str | None]:
-    """Return the readiness check of Jira: one serverInfo call, not retried."""
-    gateway = JiraGateway(config, Credentials.from_env(environ), RetryPolicy(attempts=1))
-
-    def check() -> str | None:
-        gateway.server_info()
-        return None
-
-    return check
+    """Return the readiness check of Jira (webhooks.readiness.jira_probe, which create_app also uses)."""
+    return jira_probe(config, environ)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -250,8 +245,11 @@ def run_serve(args: argparse.Namespace) -> int:
         from webhooks.schedule import start_in_background
 
         scheduler = start_in_background
-    service = Service(config, host=args.host, port=args.port, workers=args.workers, scheduler=scheduler,
-                      lease_seconds=args.lease).start()
+    try:
+        service = Service(config, host=args.host, port=args.port, workers=args.workers, scheduler=scheduler,
+                          lease_seconds=args.lease).start()
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
     try:
         wait_for_signal(threading.Event())
     finally:
@@ -262,7 +260,11 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     configure_logging()
     config = load(args)
-    worker = build_worker(config, SqliteInbox(config.store_path), metrics=Metrics(), lease_seconds=args.lease)
+    try:
+        store = SqliteInbox(config.store_path)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    worker = build_worker(config, store, metrics=Metrics(), lease_seconds=args.lease)
     log_event("worker.start", owner=worker.owner, store=config.store_path)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run_forever, args=(stop,), name="pmrollup-worker", daemon=True)

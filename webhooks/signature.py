@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 HEADER = "X-Hub-Signature"
 METHOD = "sha256"
+SECRET_ENV = "PMROLLUP_WEBHOOK_SECRET"
+
+
+def secret_from(environ: Mapping[str, str]) -> str | None:
+    """Return the webhook secret the environment sets, trimmed; None when unset or only whitespace."""
+    return environ.get(SECRET_ENV, "").strip() or None
 
 
 def sign(secret: str, body: bytes) -> str:

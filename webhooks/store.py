@@ -25,8 +25,10 @@ class SqliteStore:
         self.path = str(path)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
-        if not create and not Path(self.path).exists():
-            raise StoreError(f"{self.path}: no inbox here yet (`pmrollup serve` or `pmrollup worker` "
+        where = Path(self.path)
+        if not create and not where.exists():
+            raise StoreError(missing_folder(where) if not where.parent.is_dir() else
+                             f"{self.path}: no inbox here yet (`pmrollup serve` or `pmrollup worker` "
                              "creates it)")
         schemas = [c.__dict__["SCHEMA"] for c in reversed(type(self).__mro__) if "SCHEMA" in c.__dict__]
         try:
@@ -35,7 +37,7 @@ class SqliteStore:
                 for schema in schemas:
                     conn.executescript(schema)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the inbox: {exc}") from exc
+            raise StoreError(cannot_open(where, exc)) from exc
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
@@ -58,15 +60,30 @@ class SqliteStore:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot write: {exc}") from exc
+            raise StoreError(cannot_use(self.path, "write", exc)) from exc
         try:
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
-            conn.execute("ROLLBACK")
+            self._roll_back(conn)
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{self.path}: cannot write: {exc}") from exc
+                raise StoreError(cannot_use(self.path, "write", exc)) from exc
             raise
+
+    def _roll_back(self, conn: sqlite3.Connection) -> None:
+        """Undo what is left of a failed transaction without hiding the error that failed it.
+
+        SQLite rolls a transaction back by itself on some errors (disk full, I/O error, busy, out of
+        memory), after which ROLLBACK fails with "no transaction is active":
+        https://www.sqlite.org/lang_transaction.html#response_to_errors_within_a_transaction
+        """
+        if not conn.in_transaction:
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._local.pid = None  # a connection that cannot roll back is replaced on next use
+            conn.close()
 
     def _read(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
         try:
@@ -74,10 +91,58 @@ class SqliteStore:
             conn.row_factory = sqlite3.Row
             return list(conn.execute(sql, tuple(params)))
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read: {exc}") from exc
+            raise StoreError(cannot_use(self.path, "read", exc)) from exc
 
     def writable(self) -> None:
         """Raise StoreError unless a write to the store succeeds now."""
         with self._tx() as conn:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_check', ?)",
                          (str(time.time()),))
+
+
+# What to do about an SQLite error, by its primary result code (https://www.sqlite.org/rescode.html).
+_REMEDIES = {
+    sqlite3.SQLITE_FULL: "the disk holding it is full: free space there (deliveries are answered 503, "
+                         "so Jira retries them, until then)",
+    sqlite3.SQLITE_READONLY: "it is read-only: give this user write access to the file and its folder "
+                             "(SQLite writes -wal and -shm files beside it)",
+    sqlite3.SQLITE_BUSY: "another process holds its write lock: it is retried; if it lasts, look for a "
+                         "process stuck on the file",
+    sqlite3.SQLITE_IOERR: "the disk failed to read or write: check the disk and the file system",
+    sqlite3.SQLITE_CORRUPT: "the file is damaged: stop pmrollup and move it aside; a new inbox is "
+                            "created at start, and the next sweep recomputes everything",
+}
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """Return the primary result code of an SQLite error (-1 when it carries none)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else -1
+
+
+def cannot_use(path: str, action: str, exc: sqlite3.Error) -> str:
+    """Say that the inbox at `path` cannot `action` (read or write) now, why, and what to do."""
+    remedy = _REMEDIES.get(_code(exc))
+    return f"{path}: cannot {action}: {exc}" + (f": {remedy}" if remedy else "")
+
+
+def missing_folder(path: Path) -> str:
+    """Say that the folder of the inbox does not exist, and what to do."""
+    return (f"{path}: the folder {path.parent} does not exist: create it (mkdir -p {path.parent}) or set "
+            "store.path in app.yaml to a file in an existing folder")
+
+
+def cannot_open(path: Path, exc: sqlite3.Error) -> str:
+    """Say why the inbox at `path` cannot be opened or created, and what to do."""
+    if path.is_dir():
+        return (f"{path} is a folder, not a file: set store.path in app.yaml to a file, for example "
+                f"{path / 'pmrollup.sqlite3'}")
+    if not path.parent.is_dir():
+        return missing_folder(path)
+    if _code(exc) == sqlite3.SQLITE_NOTADB:
+        return (f"{path} is not a pmrollup inbox (not an SQLite database): move it aside so pmrollup "
+                "creates a new inbox, or set store.path in app.yaml to another file")
+    if _code(exc) == sqlite3.SQLITE_CANTOPEN:
+        return (f"{path}: cannot create or open the file: give this user write access to {path.parent}, "
+                "or set store.path in app.yaml to a writable place")
+    return cannot_use(str(path), "open the inbox", exc)

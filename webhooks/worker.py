@@ -26,6 +26,7 @@ from webhooks.telemetry import Metrics
 RETAIN_DELIVERIES_SECONDS = 7 * 24 * 3600  # long past Jira's retries, so dedup still holds
 PRUNE_EVERY_SECONDS = 3600.0
 ORPHAN_CHECK_SECONDS = 30.0  # how often a worker looks for targets held by dead workers
+ERROR_BACKOFF_CAP_SECONDS = 30.0  # the longest wait between tries while the store (or else) keeps failing
 
 
 class SkipDelivery(Exception):
@@ -112,7 +113,8 @@ class Worker:
     def __init__(self, store: Inbox, targets_for: TargetsFor | Routing, recompute: Recompute,
                  config: AppConfig, *, clock: Callable[[], float] = time.time, owner: str | None = None,
                  lease_seconds: float = 300.0, poll_seconds: float = 0.5, batch: int = 100,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None,
+                 error_backoff_cap: float = ERROR_BACKOFF_CAP_SECONDS) -> None:
         self.store = store
         self.routing = targets_for if isinstance(targets_for, Routing) else OneByOne(targets_for)
         self.recompute = recompute
@@ -123,6 +125,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.metrics = metrics if metrics is not None else Metrics()
+        self.error_backoff_cap = error_backoff_cap
         self._last_prune = float("-inf")
         self._last_orphan_check = float("-inf")
 
@@ -169,15 +172,32 @@ class Worker:
                 return handled
 
     def run_forever(self, stop_event: threading.Event) -> None:
-        """Run until `stop_event` is set, waiting `poll_seconds` whenever there is nothing to do."""
+        """Run until `stop_event` is set, waiting `poll_seconds` whenever there is nothing to do.
+
+        Any error (a full disk, a locked or damaged store, a bug) is logged and retried after a backoff
+        of at most `error_backoff_cap` seconds: the thread outlives it and carries on once it clears."""
+        failures = 0
         while not stop_event.is_set():
             try:
+                if failures:
+                    self.release_own_leases()
                 handled = self.run_once()
-            except StoreError as exc:
-                log_event("service.error", logging.ERROR, reason=describe(exc), owner=self.owner)
-                handled = 0
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive what it cannot fix
+                failures += 1
+                retry_in = backoff_seconds(failures, base=self.poll_seconds, cap=self.error_backoff_cap)
+                log_event("service.error", logging.ERROR, reason=describe(exc), owner=self.owner,
+                          store_error=isinstance(exc, StoreError), attempt=failures, retry_in=retry_in)
+                stop_event.wait(retry_in)
+                continue
+            failures = 0
             if handled == 0:
                 stop_event.wait(self.poll_seconds)
+
+    def release_own_leases(self) -> None:
+        """Free the targets this worker leased before an error cut its round short, so they are
+        retried now instead of when their lease runs out."""
+        for kind, key in self.store.release_leases(lambda holder: holder == self.owner, self.clock()):
+            log_event("target.released", kind=kind, key=key, reason="its worker failed before finishing it")
 
     def _route(self, batch: Sequence[Delivery], now: float) -> None:
         outcomes: dict[int, Routed] = {}

@@ -1,4 +1,4 @@
-"""Health, readiness, Prometheus metrics and JSON logs without secrets."""
+"""Health, Prometheus metrics and JSON logs without secrets (readiness: test_readiness.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import io
 import json
 import logging
 import re
-import sqlite3
 from pathlib import Path
 
 from flask.testing import FlaskClient
 
 from rules.config import AppConfig
 from tests.conftest import LogCapture
-from tests.webhooks.conftest import SECRET, FakeClock, issue_event, make_config, signed_headers
+from tests.webhooks.conftest import SECRET, FakeClock, issue_event, signed_headers
 from webhooks.app import create_app
 from webhooks.inbox import SqliteInbox, Target
 from webhooks.logs import EVENTS, LOGGER_NAME, REDACTED, configure_logging, log_event
@@ -48,43 +47,6 @@ def parse_metrics(text: str) -> dict[str, float]:
 
 def test_healthz_answers_while_the_process_is_up(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
-
-
-def test_readyz_reports_store_and_that_jira_was_not_checked(client: FlaskClient) -> None:
-    answer = client.get("/readyz")
-    assert answer.status_code == 200
-    assert answer.get_json() == {"status": "ready", "store": "ok", "jira": "not checked"}
-
-
-def test_readyz_is_503_with_the_reason_when_jira_is_unreachable(
-        config: AppConfig, store: SqliteInbox) -> None:
-    env = {"PMROLLUP_WEBHOOK_SECRET": SECRET}
-    down = create_app(config, store=store, environ=env, jira_check=lambda: "connection refused").test_client()
-    answer = down.get("/readyz")
-    assert answer.status_code == 503 and answer.get_json()["jira"] == "connection refused"
-
-    def broken() -> str | None:
-        raise OSError("name or service not known")
-
-    answer = create_app(config, store=store, environ=env, jira_check=broken).test_client().get("/readyz")
-    assert answer.status_code == 503 and "name or service not known" in answer.get_json()["jira"]
-    up = create_app(config, store=store, environ=env, jira_check=lambda: None).test_client()
-    assert up.get("/readyz").get_json()["jira"] == "ok"
-
-
-def test_readyz_is_503_when_the_store_cannot_write(tmp_path: Path) -> None:
-    config = make_config(tmp_path)
-    store = SqliteInbox(config.store_path, busy_timeout=0.05)
-    client = create_app(config, store=store, environ={"PMROLLUP_WEBHOOK_SECRET": SECRET}).test_client()
-    holder = sqlite3.connect(config.store_path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        answer = client.get("/readyz")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert answer.status_code == 503
-    assert answer.get_json()["status"] == "not ready" and "locked" in answer.get_json()["store"]
 
 
 def test_metrics_count_deliveries_queue_recomputes_jira_calls_and_findings(
