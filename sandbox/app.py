@@ -69,16 +69,19 @@ def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> F
     app.extensions["sandbox"] = Site(store, Searcher(store), deliveries, announcer, injector)
     from sandbox import (
         views_comments,
+        views_create,
         views_issue,
         views_links,
         views_meta,
         views_options,
+        views_projects,
         views_sandbox,
         views_search,
+        views_transitions,
     )
 
-    for module in (views_meta, views_issue, views_comments, views_links, views_search, views_options,
-                   views_sandbox):
+    for module in (views_meta, views_issue, views_create, views_transitions, views_comments, views_links,
+                   views_search, views_options, views_projects, views_sandbox):
         app.register_blueprint(module.blueprint)
     app.before_request(_before)
     app.after_request(_after)
@@ -118,6 +121,8 @@ def _before() -> Response | None:
     if request.path.startswith("/sandbox/"):
         g.user = here.store.users[next(iter(here.store.users))]
         return None
+    if here.faults.hold_if_matched(request.method, request.path):
+        return error(503, ["The request was held by the sandbox's hold fault and dropped unserved."])
     faults = here.faults.faults
     if faults.latency_ms:
         time.sleep(faults.latency_ms / 1000)

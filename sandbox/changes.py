@@ -136,11 +136,16 @@ def create_issue(store: Store, body: Mapping[str, Any], actor: str) -> Issue:
         raise StoreError("", 400, {"key": f"Issue {key} already exists."})
     if not body.get("type") or not body.get("summary"):
         raise StoreError("", 400, {"summary": "type and summary are required."})
-    moment = now_utc()
-    issue = Issue(store.next_id("issue"), key, key.rsplit("-", 1)[0], str(body["type"]), str(body["summary"]),
-                  "To Do", None, moment, moment)
     changes = plain_changes(store, {k: v for k, v in body.items() if k not in ("key", "type", "summary")})
-    check_parent(store, issue.type, changes.get("parent"))
+    check_parent(store, str(body["type"]), changes.get("parent"))
+    return open_issue(store, key, str(body["type"]), str(body["summary"]), changes)
+
+
+def open_issue(store: Store, key: str, issue_type: str, summary: str, changes: Mapping[str, Any]) -> Issue:
+    """Add a new issue in To Do (or the status `changes` name) holding the values of `changes`."""
+    moment = now_utc()
+    issue = Issue(store.next_id("issue"), key, key.rsplit("-", 1)[0], issue_type, summary, "To Do", None,
+                  moment, moment)
     store.insert(issue)
     for fid, value in changes.items():
         if fid == "parent":
@@ -148,9 +153,17 @@ def create_issue(store: Store, body: Mapping[str, Any], actor: str) -> Issue:
         elif fid == "status":
             issue.status = value
             issue.resolved = moment if is_done(store, value) else None
-        elif value is not None:
+        elif fid == "description":
+            issue.description = value
+        elif value is not None and value != []:
             issue.values[fid] = value
     return issue
+
+
+def creation_items(store: Store, issue: Issue) -> list[ChangeItem]:
+    """Return the change items Jira's jira:issue_created webhook carries for a new issue."""
+    return [ChangeItem("status", "jira", "status", None, None, store.status(issue.status).id, issue.status),
+            ChangeItem("summary", "jira", "summary", None, None, None, issue.summary)]
 
 
 def add_comment(store: Store, issue: Issue, body: str, actor: str) -> Comment:

@@ -47,11 +47,14 @@ def member(body: dict[str, Any], name: str, kind: type) -> Any:
 
 
 def requested_changes(store: Store, issue: Issue, body: dict[str, Any], version: str,
-                      allowed: dict[str, FieldDef] | None = None) -> dict[str, Any]:
-    """Turn a body's `fields` and `update` into stored values, refusing every bad field at once."""
+                      allowed: dict[str, FieldDef] | None = None, creating: bool = False) -> dict[str, Any]:
+    """Turn a body's `fields` and `update` into stored values, refusing every bad field at once.
+
+    `allowed` is the screen's fields (the issue's edit screen by default); `creating` asks for a summary.
+    """
     allowed = editable(store, issue) if allowed is None else allowed
     fields, update = member(body, "fields", dict), member(body, "update", dict)
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {"summary": NO_SUMMARY} if creating and not fields.get("summary") else {}
     changes: dict[str, Any] = {}
     for fid in [*fields, *update]:
         if fid not in allowed:

@@ -17,6 +17,8 @@ DEFAULT_LINK_TYPES = (
     ("Relates", "relates to", "relates to"),
     ("Implements", "is implemented by", "implements"),
 )
+# The issue types every site has (Jira Software's, plus the level above epics), beside a seed's own.
+DEFAULT_ISSUE_TYPES = ("Initiative", "Epic", "Story", "Task", "Bug", "Sub-task")
 SNAPSHOTS_KEPT = 8
 # The resolution Jira Software's workflows set on entering a Done status: (id, name, description).
 RESOLUTION_DONE = ("10000", "Done", "Work has been completed on this issue.")
@@ -40,6 +42,7 @@ class User:
     admin: bool
     name: str
     account_id: str
+    permissions: frozenset[str] | None = None  # None: the default role's (see sandbox.permissions)
 
 
 @dataclass
@@ -169,6 +172,7 @@ class Project:
     id: int
     key: str
     name: str
+    last_number: int = 0  # the highest issue number the project has given; Jira never gives one twice
 
 
 def as_date(value: Any) -> date | None:

@@ -21,6 +21,11 @@ def as_int(value: Any, name: str, default: int) -> int:
         raise StoreError(f"The value '{value}' is invalid for the {name} parameter.") from None
 
 
+def query_list(name: str) -> list[str]:
+    """Read a query parameter given repeated, comma-separated, or both."""
+    return [part.strip() for value in request.args.getlist(name) for part in value.split(",") if part.strip()]
+
+
 def page_bean(items: Sequence[Any], default_size: int, limit: int) -> dict[str, Any]:
     """Return one page of `items` for this request's startAt and maxResults, as a PageBean."""
     start = max(0, as_int(request.args.get("startAt"), "startAt", 0))

@@ -16,6 +16,7 @@ from sandbox.model import (
     Issue,
     Link,
     LinkType,
+    Project,
     User,
     level_of,
 )
@@ -100,6 +101,13 @@ def status_json(store: Store, view: View, name: str) -> dict[str, Any]:
             "iconUrl": f"{view.base}/images/s.png", "name": status.name, "id": status.id, "statusCategory": {
                 "self": view.api(f"statuscategory/{category_id}"), "id": category_id, "key": category_key,
                 "colorName": colour, "name": status.category}}
+
+
+def project_json(view: View, project: Project) -> dict[str, Any]:
+    """Render a project as issues nest it (Jira's ProjectDetails)."""
+    return {"self": view.api(f"project/{project.id}"), "id": str(project.id), "key": project.key,
+            "name": project.name, "projectTypeKey": "software", "simplified": False,
+            "avatarUrls": avatars(project.key)}
 
 
 def brief_json(store: Store, view: View, issue: Issue) -> dict[str, Any]:
@@ -253,10 +261,7 @@ def render_fields(store: Store, view: View, issue: Issue, fields: list[str]) -> 
         elif fid == "status":
             out[fid] = status_json(store, view, issue.status)
         elif fid == "project":
-            project = store.project(issue.project)
-            out[fid] = {"self": view.api(f"project/{project.id}"), "id": str(project.id), "key": project.key,
-                        "name": project.name, "projectTypeKey": "software", "simplified": False,
-                        "avatarUrls": avatars(project.key)}
+            out[fid] = project_json(view, store.project(issue.project))
         elif fid == "description":
             out[fid] = text_for(view, issue.description)
         elif fid in ("created", "updated"):

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from sandbox.fields import SEED_KINDS, add_system_fields, coerce, infer_kind, to_string
-from sandbox.model import CATEGORIES, ChangeItem, History, Issue, User, level_of
+from sandbox.model import CATEGORIES, DEFAULT_ISSUE_TYPES, ChangeItem, History, Issue, User, level_of
+from sandbox.permissions import BY_KEY, unknown_keys
 from sandbox.store import Store
 
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
@@ -72,6 +73,8 @@ def build_store(seed: Mapping[str, Any], flavor: str) -> Store:
     _screens(store, seed.get("screens") or {})
     for raw in issues:
         _add_issue(store, raw)
+    for name in [*(str(raw["type"]) for raw in issues), *DEFAULT_ISSUE_TYPES]:
+        store.type_id(name)
     for raw in issues:
         _check_parent(store, raw)
     for raw in issues:
@@ -114,7 +117,20 @@ def _users(store: Store, users: list[dict[str, Any]]) -> None:
         email = str(raw["email"])
         account = str(raw.get("account_id") or f"5b10a2844c20165700ede{n:03d}")
         store.users[email] = User(email, str(raw["token"]), bool(raw.get("admin", False)),
-                                  str(raw.get("name") or email.split("@")[0]), account)
+                                  str(raw.get("name") or email.split("@")[0]), account,
+                                  _permissions(raw.get("permissions"), f"users[{n}]"))
+
+
+def _permissions(raw: Any, where: str) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise SeedError(f"{where}.permissions: give a list of permission keys, e.g. [BROWSE_PROJECTS]")
+    unknown = unknown_keys([str(k) for k in raw])
+    if unknown:
+        known = ", ".join(BY_KEY)
+        raise SeedError(f"{where}.permissions: unknown permission {unknown[0]!r} (known: {known})")
+    return frozenset(str(k) for k in raw)
 
 
 def _screens(store: Store, screens: Any) -> None:

@@ -57,7 +57,8 @@ class Store:
         self.links: dict[int, Link] = {}
         self.links_of: dict[str, set[int]] = {}
         self.version = 0  # bumped on every change; search caches key on it
-        self.type_ids: dict[str, str] = {}
+        self.type_ids: dict[str, str] = {}  # issue type (lower) -> id
+        self.type_names: dict[str, str] = {}  # issue type (lower) -> name as first given
         self._next_id = {"issue": 10000, "link": 10000, "comment": 10000, "history": 10000, "field": 10000,
                          "option": 10000, "context": 10100}
         for name, category in DEFAULT_STATUSES:
@@ -115,8 +116,23 @@ class Store:
         return self.projects[key]
 
     def type_id(self, name: str) -> str:
-        """Return a stable id for an issue type name."""
+        """Return a stable id for an issue type name, registering the type when it is new."""
+        self.type_names.setdefault(name.lower(), name)
         return self.type_ids.setdefault(name.lower(), str(10000 + len(self.type_ids)))
+
+    def issue_type(self, name_or_id: str) -> str | None:
+        """Return the name of a known issue type given by name (any case) or id, or None."""
+        for lowered, type_id in self.type_ids.items():
+            if name_or_id == type_id or name_or_id.lower() == lowered:
+                return self.type_names[lowered]
+        return None
+
+    def project_by(self, key_or_id: str) -> Project | None:
+        """Return a project by key (any case) or numeric id, or None."""
+        for project in self.projects.values():
+            if key_or_id.upper() == project.key or key_or_id == str(project.id):
+                return project
+        return None
 
     def user_by_token(self, email: str | None, token: str) -> User | None:
         for user in self.users.values():
@@ -142,7 +158,8 @@ class Store:
         """Add an issue; a `fresh` one stays invisible to lagging searches for a while."""
         self.issues[issue.key] = issue
         self.by_id[issue.id] = issue
-        self.project(issue.project)
+        project = self.project(issue.project)
+        project.last_number = max(project.last_number, issue.number)
         if issue.parent:
             self.children.setdefault(issue.parent, set()).add(issue.key)
         if fresh:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from sandbox.app import actor, error, json_object, site
 from sandbox.changes import check_parent, update_issue
 from sandbox.edits import OPERATIONS, PROPERTY_LIMIT, editable, requested_changes, requested_properties
 from sandbox.fields import option_json, schema_of
-from sandbox.render import issue_json, wanted_fields
+from sandbox.paging import page_bean
+from sandbox.render import history_json, issue_json, wanted_fields
 from sandbox.views_meta import API, view
 
 blueprint = Blueprint("issue", __name__)
@@ -35,6 +36,19 @@ def get_issue(version: str, key: str) -> Response:
         expand = ",".join(request.args.getlist("expand")).split(",")
         properties = ",".join(request.args.getlist("properties")).split(",")
         return jsonify(issue_json(store, view(version), issue, fields or [], expand, properties))
+
+
+@blueprint.get(f"{API}/issue/<key>/changelog")
+def changelog(version: str, key: str) -> Response:
+    """Page through an issue's changelog, oldest first (Cloud only: Data Center has no such endpoint)."""
+    here = site()
+    if here.flavor != "cloud":
+        abort(404)
+    with here.store.lock:
+        issue = here.store.get(key)
+        oldest_first = sorted(issue.histories, key=lambda h: (h.created, h.id))
+        entries = [history_json(here.store, view(version), h) for h in oldest_first]
+        return jsonify(page_bean(entries, 100, 100))
 
 
 @blueprint.get(f"{API}/issue/<key>/editmeta")

@@ -10,6 +10,8 @@ from sandbox.app import actor, error, site
 from sandbox.deliveries import Webhook
 from sandbox.fields import KIND_OF_CUSTOM_TYPE, field_json
 from sandbox.model import now_utc
+from sandbox.paging import query_list
+from sandbox.permissions import BY_KEY, PERMISSIONS, holds, unknown_keys
 from sandbox.render import View, link_type_json, stamp, user_json
 from sandbox.search import parse_checked
 from sandbox.store import StoreError
@@ -48,6 +50,30 @@ def myself(version: str) -> Response:
     body = user_json(here.store, view(version), actor())
     body["locale"] = "en_US"
     return jsonify(body)
+
+
+@blueprint.get(f"{API}/mypermissions")
+def my_permissions(version: str) -> Response:
+    """Say which of the asked permissions the caller holds; Cloud insists on being asked for some."""
+    here = site()
+    wanted = query_list("permissions")
+    if not wanted and here.flavor == "cloud":
+        return error(400, ["The 'permissions' query parameter is required."])
+    unknown = unknown_keys(wanted)
+    if unknown:
+        return error(400, [f"Permission key '{unknown[0]}' is not valid."])
+    with here.store.lock:
+        for name in ("issueKey", "issueId"):
+            if request.args.get(name):
+                here.store.get(request.args[name])
+        for name in ("projectKey", "projectId"):
+            if request.args.get(name) and here.store.project_by(request.args[name]) is None:
+                return error(404, [f"No project could be found with {name} '{request.args[name]}'."])
+    chosen = [BY_KEY[k] for k in wanted] if wanted else list(PERMISSIONS)
+    user = actor()
+    return jsonify({"permissions": {
+        p.key: {"id": p.id, "key": p.key, "name": p.name, "type": p.type, "description": p.description,
+                "havePermission": holds(user, p.key)} for p in chosen}})
 
 
 @blueprint.get(f"{API}/field")

@@ -7,10 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.app import actor, site
-from sandbox.changes import check_parent, create_issue, plain_changes, update_issue
+from sandbox.changes import check_parent, create_issue, creation_items, plain_changes, update_issue
 from sandbox.faults import parse_faults
 from sandbox.fields import field_json
-from sandbox.model import ChangeItem
 from sandbox.options import change_kind, replace_options
 from sandbox.render import View, issue_json, wanted_fields
 from sandbox.store import StoreError
@@ -53,9 +52,7 @@ def create() -> Response:
     here = site()
     with here.store.lock:
         issue = create_issue(here.store, body(), actor().email)
-        items = [ChangeItem("status", "jira", "status", None, None, here.store.status(issue.status).id,
-                            issue.status),
-                 ChangeItem("summary", "jira", "summary", None, None, None, issue.summary)]
+        items = creation_items(here.store, issue)
         here.announcer.issue_event("jira:issue_created", issue, actor().email, items=items)
         response = rendered(issue.key)
     response.status_code = 201
@@ -150,7 +147,9 @@ def faults() -> Response:
 
 @blueprint.get("/faults")
 def current_faults() -> Response:
-    return jsonify(dict(vars(site().faults.faults)))
+    """Show the faults in force, and how many requests a `hold` fault keeps waiting now."""
+    injector = site().faults
+    return jsonify({**vars(injector.faults), "held": injector.held})
 
 
 @blueprint.get("/requests")
