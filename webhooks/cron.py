@@ -1,5 +1,5 @@
-"""Cron expressions of `app.yaml`'s schedules, read in `timezone` (the syntax: rules/cron.py,
-which `app.yaml` is checked with at load, so what loads is exactly what runs)."""
+"""The schedules' triggers: `app.yaml`'s cron expressions (read by rules.cron, the parser app.yaml is
+validated with) and which scheduled run a job executing now is."""
 
 from __future__ import annotations
 

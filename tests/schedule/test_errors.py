@@ -58,7 +58,8 @@ def test_the_scheduler_refuses_a_schedule_that_is_not_cron(tmp_path: Path, monke
     monkeypatch.setenv("JIRA_TOKEN", "token")
     assert main(["scheduler"]) == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("pmrollup: configuration error: schedule.sweep: '0 25 * * *' is not a valid cron")
+    assert line.startswith(f"pmrollup: configuration error: {config}:")
+    assert "key 'schedule.sweep'" in line and "'0 25 * * *'" in line
 
 
 @pytest.mark.parametrize(("argv", "message"), [
