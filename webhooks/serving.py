@@ -143,7 +143,7 @@ class Service:
                                      lease_seconds=lease_seconds, poll_seconds=poll_seconds)
                         for _ in range(max(1, workers))]
         app = create_app(config, store=self.store, environ=env, metrics=self.metrics,
-                         jira_check=jira_check_for(config, env))
+                         jira_check=jira_check_for(config, env), site_problems=self.reload_problems)
         self.server: BaseWSGIServer = make_server(host, port, app, threaded=True,
                                                   request_handler=_QuietHandler)
         self.url = f"http://{host}:{self.server.server_port}"

@@ -7,13 +7,16 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
+import requests
+
 from rules.config import AppConfig, load_config
 from sandbox.server import RunningSandbox
-from tests.conftest import LogCapture
+from tests.conftest import LogCapture, SandboxFactory
 from tests.schedule.conftest import APP_YAML, DEMO_SEED, PMROLLUP, Process, SpawnSite, field_value, wait_for
 from tests.schedule.test_first_sweep import EVERY_PROJECT, NO_SCHEDULED_RUNS
 from webhooks.inbox import SqliteInbox
 from webhooks.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
+from webhooks.serving import Service
 
 RULES_YAML = "rules:\n  files: [rules.yaml]\n"
 SLOW_PROGRESS = """\
@@ -133,3 +136,23 @@ def test_every_app_yaml_section_is_either_taken_on_the_fly_or_named_as_needing_a
     sorted_out = set(HOT_SECTIONS.values()) | set(RESTART_SECTIONS.values())
     assert {f.name for f in fields(AppConfig)} - {"path"} == sorted_out
     assert not set(HOT_SECTIONS.values()) & set(RESTART_SECTIONS.values())
+
+
+def test_readyz_of_pmrollup_serve_shows_a_refused_rule_edit(tmp_path: Path,
+                                                             sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(DEMO_SEED)
+    _, config, rule_file = live_rules(tmp_path)
+    email, token = sandbox.admin_auth
+    env = {"JIRA_URL": sandbox.url, "JIRA_USER": email, "JIRA_TOKEN": token}
+    service = Service(load_config(config), port=0, environ=env).start_web()
+    try:
+        assert requests.get(service.url + "/readyz", timeout=10).json()["status"] == "ready"
+        rule_file.write_text(slow_progress(65) + MISSPELT)
+        answer = requests.get(service.url + "/readyz", timeout=10)
+        assert answer.status_code == 200, "deliveries are still stored"
+        detail = answer.json()
+        assert detail["status"] == "degraded"
+        [problem] = detail["site"]
+        assert f"{rule_file}:9:" in problem and "the last good rules keep running" in problem
+    finally:
+        service.stop(timeout=10)
