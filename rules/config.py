@@ -115,13 +115,16 @@ class AppConfig:
 
     def rule_paths(self) -> tuple[str, ...]:
         """Return the rule files in force: those configured, else the shipped defaults."""
-        if self.rule_files:
-            return self.rule_files
-        return tuple(str(p) for p in sorted(DEFAULT_RULES_DIR.glob("*.yaml")))
+        return self.rule_files or default_rule_files()
 
     def today(self, environ: Mapping[str, str] | None = None) -> date:
         """Return pmrollup's today: `PMROLLUP_TODAY` when set, else the date in `timezone`."""
         return resolve_today(self.timezone, os.environ if environ is None else environ)
+
+
+def default_rule_files() -> tuple[str, ...]:
+    """Return the rule files that ship with pmrollup."""
+    return tuple(str(p) for p in sorted(DEFAULT_RULES_DIR.glob("*.yaml")))
 
 
 def resolve_today(timezone: str, environ: Mapping[str, str]) -> date:

@@ -10,6 +10,7 @@ from typing import Any
 
 import rule_engine
 
+from rules.config import default_rule_files
 from rules.expressions import EVALUATION_ERRORS
 from rules.rulefile import LEVELS, SEVERITIES, Rule, RuleError, RuleFileReader
 from rules.templates import format_value
@@ -17,7 +18,6 @@ from rules.templates import format_value
 __all__ = ["LEVELS", "SEVERITIES", "Finding", "Rule", "RuleError", "RuleSet", "check_rule_files",
            "default_rule_files", "evaluate", "health_of", "load_rules"]
 
-DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,6 @@ class Finding:
     issue_key: str
     labels: tuple[str, ...] = ()
     comment: bool = True
-
-
-def default_rule_files() -> tuple[str, ...]:
-    """Return the rule files that ship with pmrollup."""
-    return tuple(str(p) for p in sorted(DEFAULTS_DIR.glob("*.yaml")))
 
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:
