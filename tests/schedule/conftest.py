@@ -86,13 +86,23 @@ class Site:
 SiteFactory = Callable[..., Site]
 
 
-def field_value(sandbox: RunningSandbox, key: str, name: str) -> Any:
-    """Read one field of an issue from the sandbox over HTTP, by the field's display name."""
+def field_values(sandbox: RunningSandbox, keys: Sequence[str], names: Sequence[str]
+                 ) -> dict[str, dict[str, Any]]:
+    """Read fields of issues from the sandbox over HTTP, by the fields' display names."""
     response = requests.get(sandbox.url + "/rest/api/2/field", auth=sandbox.admin_auth, timeout=10)
     response.raise_for_status()
     ids = {f["name"]: f["id"] for f in response.json()}
-    value = sandbox.issue_json(key)["fields"].get(ids[name])
-    return value.get("value") if isinstance(value, dict) else value
+    found: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        held = sandbox.issue_json(key)["fields"]
+        values = {name: held.get(ids[name]) for name in names}
+        found[key] = {n: v.get("value") if isinstance(v, dict) else v for n, v in values.items()}
+    return found
+
+
+def field_value(sandbox: RunningSandbox, key: str, name: str) -> Any:
+    """Read one field of an issue from the sandbox over HTTP, by the field's display name."""
+    return field_values(sandbox, [key], [name])[key][name]
 
 
 @pytest.fixture

@@ -40,7 +40,9 @@ def test_a_baseline_reset_is_queued_and_a_running_worker_updates_the_scope_field
     assert "queued PAY-1 for recompute; a running worker updates its fields within 1 s" in out
     wait_for("the worker to write the new scope growth",
              lambda: field_value(sandbox, "PAY-3", "Scope growth %") == 0.0, timeout=60, logs=[worker])
-    [done] = [r for r in worker.events("recompute.done") if r["key"] == "PAY-1"]
+    wait_for("the recompute to end", lambda: bool(worker.events("recompute.done")), logs=[worker])
+    [done] = worker.events("recompute.done")
+    assert done["key"] == "PAY-1"
     assert done["projects"] == ["PAY-3"], "only the re-baselined epic is read from its items"
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
 from rules.config import load_config
+from sandbox.server import RunningSandbox
 from tests.schedule.conftest import (
     APP_YAML,
     DEMO_SEED,
@@ -21,6 +21,7 @@ from tests.schedule.conftest import (
     SpawnSite,
     drain_targets,
     field_value,
+    field_values,
     searches,
     wait_for,
 )
@@ -42,10 +43,10 @@ SHAPES = {"serve": [["serve", "--port", "0"]], "scheduler and worker": [["schedu
 EVERY_PROJECT = Target("program", "PAY-1", frozenset({"PAY-2", "PAY-3", "WEB-1", "WEB-2"}))
 
 
-def empty_outputs(sandbox: Any) -> list[tuple[str, str]]:
+def empty_outputs(sandbox: RunningSandbox) -> list[tuple[str, str]]:
     """Return the (issue, output field) pairs the sandbox holds no value for."""
-    return [(key, name) for key in PROGRAMS_AND_PROJECTS for name in OUTPUTS
-            if field_value(sandbox, key, name) is None]
+    held = field_values(sandbox, PROGRAMS_AND_PROJECTS, OUTPUTS)
+    return [(key, name) for key in PROGRAMS_AND_PROJECTS for name in OUTPUTS if held[key][name] is None]
 
 
 def runs(store: Path, job: str) -> list[tuple[str, str | None]]:
@@ -72,6 +73,7 @@ def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_j
 
     started = [start(argv[0], PMROLLUP + argv) for argv in SHAPES[shape]]
     wait_for("every output field filled", lambda: empty_outputs(sandbox) == [], timeout=90, logs=started)
+    wait_for("the first sweep recorded", lambda: runs(store, FIRST_SWEEP)[0][1] is not None, logs=started)
     assert field_value(sandbox, "PAY-3", "Scope growth %") == 30.0
     assert field_value(sandbox, "OPS-1", "Health") == "on-track"
     assert [outcome for _, outcome in runs(store, FIRST_SWEEP)] == ["done: enqueued 2 target(s)"]

@@ -84,7 +84,8 @@ def test_a_bad_rule_edit_is_refused_with_file_and_line_and_the_last_good_rules_k
     for key in ("PAY-2", "PAY-3"):
         sandbox.edit(key, {"fields": {"Health": None}})  # someone clears the field by hand
     queue_every_project(store)
-    wait_for("the next recompute", lambda: field_value(sandbox, "PAY-3", "Health") is not None,
+    wait_for("the next recompute", lambda: None not in (field_value(sandbox, "PAY-2", "Health"),
+                                                        field_value(sandbox, "PAY-3", "Health")),
              timeout=60, logs=[worker])
     assert field_value(sandbox, "PAY-3", "Health") == "at-risk"
     assert field_value(sandbox, "PAY-2", "Health") == "on-track", "judged by the last good rule (< 50)"
