@@ -103,7 +103,8 @@ STORY = (
          "cost performance on PAY-2, and the initiative's cost performance drops."),
     Step("A blocker lands",
          (Change("WEB-8", {"status": "Done"}, "WEB-8 (blocks PAY-15 in PAY-3) -> Done"),),
-         "PAY-3's overdue dependency is gone, so its warning clears; WEB-8 is WEB-1's own story, so "
+         "PAY-3's overdue dependency is gone, so its warning and label clear, without a comment: it was "
+         "there before pmrollup came, so its start was never announced; WEB-8 is WEB-1's own story, so "
          "WEB-1's progress rises and its behind-schedule warning clears too."),
 )
 
