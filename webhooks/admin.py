@@ -17,6 +17,7 @@ from rules.metrics import HEALTH_VALUES
 from webhooks import digest, sweep  # noqa: F401  (register `digest` and `sweep`)
 from webhooks.cli import CommandError, load, subcommand
 from webhooks.signature import SECRET_ENV, secret_from
+from webhooks.sitechecks import options_fix
 from webhooks.tables import render_table
 
 WEBHOOK_NAME = "pmrollup"
@@ -47,19 +48,24 @@ def create_missing_fields(config: AppConfig, gateway: JiraGateway) -> tuple[list
             rows.append([name, kind, found.id, status])
             continue
         options = HEALTH_VALUES if kind == "select" else ()
+        # Options live in field contexts (Cloud's /field/{id}/context/{id}/option); Data Center's
+        # REST API has no option endpoint, so there the admin adds them by hand.
+        takes_options = config.jira.flavor == "cloud"
         try:
-            field_id = gateway.create_field(name, kind, options)
-            rows.append([name, kind, field_id, "created"])
+            field_id = gateway.create_field(name, kind, options if takes_options else ())
         except JiraNotFound:
-            # Options live in field contexts (Cloud's /field/{id}/context); Data Center has no such API.
+            takes_options = False
             gateway.refresh_fields()
             made = gateway.field_catalog().find(name)
             if made is None:
                 raise
-            rows.append([name, kind, made.id, "created, no options"])
-            problems.append(f"outputs.{metric}: '{name}' ({made.id}) was created but Jira took no options: "
-                            f"add {', '.join(options)} in Jira (custom fields > {name} > contexts and "
-                            "default value > edit options)")
+            field_id = made.id
+        if options and not takes_options:
+            rows.append([name, kind, field_id, "created, no options"])
+            problems.append(f"outputs.{metric}: '{name}' ({field_id}) was created; Jira takes no options "
+                            f"through its REST API here: {options_fix(config, name, list(options))}")
+        else:
+            rows.append([name, kind, field_id, "created"])
     return rows, problems
 
 

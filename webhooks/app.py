@@ -70,7 +70,12 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
         refuse_to_start(exc)
     probe = jira_check if isinstance(jira_check, CachedProbe) else CachedProbe(
         jira_check if jira_check is not None else jira_probe(config, env))
-    readiness = Readiness(inbox, probe, site_problems)
+    def site_now() -> list[str]:
+        """Return what is wrong with the site: the fields it refuses, then what the caller adds."""
+        refused = [problem.describe() for problem in inbox.site_problems()]
+        return refused + (list(site_problems()) if site_problems is not None else [])
+
+    readiness = Readiness(inbox, probe, site_now)
     stats = metrics if metrics is not None else Metrics()
     limit = config.webhooks.max_body_bytes
     log_event("service.start", logging.INFO if secret else logging.WARNING,
@@ -147,6 +152,9 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
             gauges["pmrollup_queue_depth"] = ("Work waiting in the inbox.", {
                 "deliveries": c.deliveries_pending, "targets": c.targets_pending,
                 "leased": c.targets_leased, "dead": c.targets_dead + c.deliveries_dead})
+            gauges["pmrollup_site_problems"] = (
+                "Output fields the Jira site refuses, per field, project and issue type (pmrollup check).",
+                {"fields": float(len(inbox.site_problems()))})
         except StoreError:
             pass  # the scrape still answers; /readyz says what is wrong
         return Response(stats.render(gauges), mimetype="text/plain; version=0.0.4")

@@ -81,6 +81,11 @@ class Evaluation:
     def results(self) -> tuple[IssueResult, ...]:
         return (*self.projects, self.top) if self.top.level == "program" else (self.top,)
 
+    def wake_at(self) -> datetime | None:
+        """Return when the first comment held by quiet hours is due, if any is held."""
+        held = [r.plan.wake_at for r in self.results if r.plan.wake_at is not None]
+        return min(held) if held else None
+
     def findings_by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for result in self.results:
@@ -122,6 +127,10 @@ class Recomputer:
 
     def _today(self) -> date:
         return self.today() if self.today else self.config.today()
+
+    def now(self) -> datetime:
+        """Return the moment this recompute stamps on findings and comments."""
+        return self._now()
 
     def _now(self) -> datetime:
         """Return the moment stamped on findings and comments: `PMROLLUP_NOW` (an ISO time, for trials

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from types import FrameType
@@ -13,7 +15,7 @@ from types import FrameType
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.client import JiraGateway
-from connector.errors import JiraNotFound
+from connector.errors import JiraBadRequest, JiraNotFound
 from rules.config import AppConfig
 from rules.engine import RuleSet
 from webhooks.app import create_app
@@ -21,7 +23,7 @@ from webhooks.cli import CommandError, load, subcommand
 from webhooks.inbox import Inbox, SqliteInbox, StoreError, Target
 from webhooks.logs import configure_logging, log_event
 from webhooks.readiness import jira_probe
-from webhooks.recompute import Recomputer
+from webhooks.recompute import Evaluation, Recomputer
 from webhooks.reload import LiveRules, reads_differ, rule_labels
 from webhooks.routing import Router
 from webhooks.services import audit_into, gateway_for, rules_for
@@ -55,7 +57,8 @@ class TargetRecompute:
     def __call__(self, target: Target) -> RecomputeResult:
         self._take_reloaded()
         recomputer = Recomputer(config=self.config, gateway=self.gateway, rules=self.rules,
-                                audit=audit_into(self.store) if self.store is not None else None)
+                                audit=audit_into(self.store) if self.store is not None else None,
+                                site=self.store)
         reconcile = sorted(target.reconcile)
         try:
             if target.kind == "program":
@@ -65,13 +68,27 @@ class TargetRecompute:
         except JiraNotFound as exc:
             log_event("recompute.gone", kind=target.kind, key=target.key, reason=describe(exc))
             return RecomputeResult()
+        except JiraBadRequest as exc:
+            # A refusal for good (a search Jira will never take): retrying on a ladder changes nothing.
+            log_event("recompute.refused", logging.ERROR, kind=target.kind, key=target.key,
+                      reason=describe(exc))
+            return RecomputeResult()
         finally:
             self._count_jira_calls()
+        self._wake_for_held(target, recomputer, evaluation)
         return RecomputeResult(
             findings=evaluation.findings_by_severity(),
             fields_written=sum(r.fields_written for r in evaluation.results),
             comments_posted=sum(r.comments_posted for r in evaluation.results),
         )
+
+    def _wake_for_held(self, target: Target, recomputer: Recomputer, evaluation: Evaluation) -> None:
+        """Queue the target again for when a comment held by quiet hours is due, if it still holds."""
+        wake = evaluation.wake_at()
+        if wake is None or self.store is None:
+            return
+        delay = max(1.0, (wake - recomputer.now()).total_seconds())
+        self.store.upsert_target(target, time.time(), delay, delay)
 
     def _take_reloaded(self) -> None:
         """Use the rules and settings in force now, when a reload made new ones."""

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS site_problems (
         with self._tx() as conn:
             for p in problems:
                 known = conn.execute(
-                    "SELECT 1 FROM site_problems WHERE field_name = ? AND jira_project = ? AND issue_type = ?",
+                    "SELECT 1 FROM site_problems WHERE field_name = ? AND jira_project = ? "
+                    "AND issue_type = ?",
                     (p.field_name, p.jira_project, p.issue_type)).fetchone()
                 if known is None:
                     new.append(p)

@@ -180,7 +180,8 @@ def test_start_held_by_quiet_hours_is_recorded_once_with_when_it_will_be_said() 
     held = issue.evaluate(T0 + timedelta(hours=3), [creep()])
     assert held.comments == () and held.wake_at == T0 + timedelta(hours=26)
     [unsaid] = held.unsaid
-    assert unsaid.kind == "start" and "quiet hours" in unsaid.reason and "2024-01-17T11:00:00+00:00" in unsaid.reason
+    assert unsaid.kind == "start" and "quiet hours" in unsaid.reason
+    assert "2024-01-17T11:00:00+00:00" in unsaid.reason
     again = issue.evaluate(T0 + timedelta(hours=4), [creep()])
     assert again.unsaid == () and again.wake_at == T0 + timedelta(hours=26)
 

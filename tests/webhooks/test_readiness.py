@@ -18,7 +18,7 @@ from tests.conftest import SMALL_SEED, SandboxFactory
 from tests.webhooks.conftest import SECRET, FakeClock, make_config
 from tests.webhooks.processes import clean_environ, gunicorn, write_app_yaml
 from webhooks.app import create_app
-from webhooks.inbox import SqliteInbox
+from webhooks.inbox import SiteProblem, SqliteInbox
 from webhooks.readiness import JIRA_PROBE_SECONDS, CachedProbe, JiraCheck, SiteProblems, jira_probe
 from webhooks.signature import SECRET_ENV
 
@@ -57,7 +57,22 @@ def test_readyz_is_ready_when_the_store_writes_and_jira_answers(
     answer = client.get("/readyz")
     assert answer.status_code == 200
     assert answer.get_json() == {"status": "ready", "store": "ok", "jira": "ok",
-                                 "jira_checked_seconds_ago": 0.0}
+                                 "jira_checked_seconds_ago": 0.0, "site": []}
+
+
+def test_readyz_names_a_field_the_site_refuses_and_stays_200(
+        config: AppConfig, store: SqliteInbox, sandbox_factory: SandboxFactory) -> None:
+    store.record_site_problems([SiteProblem("Health", "customfield_10050", "PAY", "Epic", "PAY-2",
+                                            "the select field 'Health' has no option 'at-risk'", 1.0, 1.0)])
+    client = client_for(config, store, sandbox_environ(sandbox_factory(SMALL_SEED)))
+    answer = client.get("/readyz")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["status"] == "degraded"
+    [site] = body["site"]
+    assert "field 'Health' (customfield_10050) is not written on PAY Epic issues (last PAY-2)" in site
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'pmrollup_site_problems{kind="fields"} 1' in metrics
 
 
 @pytest.mark.parametrize("trouble", ["nothing listening", "wrong token"])
