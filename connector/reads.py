@@ -27,6 +27,7 @@ from connector.errors import ConnectorError, JiraBadRequest, JiraNotFound
 from connector.hierarchy import Location, batches, check_key, level_of
 from connector.history import Change, to_changes
 from rules.model import Blocker, Program, Project, WorkItem
+from rules.wording import with_article
 
 log = logging.getLogger("pmrollup.connector")
 
@@ -77,7 +78,7 @@ class HierarchyReads(GatewayBase):
         found = level_of(fields_of(raw).get("issuetype"), self.config)
         if found != level:
             kind = issue_basics(raw)["issue_type"] or "issue"
-            raise ConnectorError(f"{raw.get('key')} is a {kind}, not a {level} "
+            raise ConnectorError(f"{raw.get('key')} is {with_article(kind)}, not {with_article(level)} "
                                  f"({', '.join(self.config.hierarchy.program_types)})")
         return raw
 

@@ -9,6 +9,7 @@ from connector.client import JiraGateway
 from connector.hierarchy import Location
 from rules.baseline import Change, baseline_as_of, baseline_to_property, parse_baseline, take_baseline
 from rules.config import AppConfig
+from rules.wording import with_article
 from webhooks.cli import CommandError
 from webhooks.recompute import BASELINE_KEY
 
@@ -26,7 +27,7 @@ def set_baseline(config: AppConfig, gateway: JiraGateway, key: str, reset: bool,
     """Store the epic's baseline unless one exists (then say so); return what was done."""
     where = gateway.locate(key)
     if where.level != "project":
-        raise CommandError(f"{key} is a {where.issue_type}; a baseline belongs to an epic")
+        raise CommandError(f"{key} is {with_article(where.issue_type)}; a baseline belongs to an epic")
     existing, _ = parse_baseline(gateway.get_property(key, BASELINE_KEY))
     if existing is not None and not reset:
         return BaselineOutcome(f"{key} already has a baseline from {existing.date}: {existing.points:g} "

@@ -11,6 +11,7 @@ from connector.fieldmap import FieldCatalog
 from connector.site import WRITE_PERMISSIONS, edit_screen_fields, first_of_each_level, my_permissions
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.engine import check_rule_files
+from rules.wording import counted
 from webhooks.services import gateway_for
 from webhooks.sitechecks import Findings, check_select_options, recheck_site_problems
 from webhooks.siteproblems import SiteProblems
@@ -40,10 +41,10 @@ class Report:
             parts.append(render_table(["role", "setting", "field name", "Jira id", "type", "status"],
                                       self.fields, title="\nFields"))
         if self.warnings:
-            parts.append(f"\n{len(self.warnings)} warning(s):")
+            parts.append(f"\n{counted(len(self.warnings), 'warning')}:")
             parts.extend(f"  - {w}" for w in self.warnings)
         if self.problems:
-            parts.append(f"\n{len(self.problems)} problem(s):")
+            parts.append(f"\n{counted(len(self.problems), 'problem')}:")
             parts.extend(f"  - {p}" for p in self.problems)
         else:
             parts.append("\nAll checks passed.")
@@ -61,7 +62,8 @@ def run_checks(config: AppConfig, gateway: JiraGateway | None = None,
     if errors:
         report.problems.extend(f"rules: {e}" for e in errors)
     else:
-        report.notes.append(f"rules: {len(config.rule_paths())} file(s) load cleanly")
+        files = len(config.rule_paths())
+        report.notes.append(f"rules: {counted(files, 'file')} {'loads' if files == 1 else 'load'} cleanly")
     try:
         gateway = gateway or gateway_for(config)
         info = gateway.server_info()

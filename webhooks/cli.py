@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from connector.errors import ConnectorError
 from rules.config import AppConfig, ConfigError, config_path, load_config
 from rules.engine import RuleError
+from webhooks.store import StoreError
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -78,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"pmrollup: {exc}", file=sys.stderr)
         return exc.code
+    except StoreError as exc:
+        print(f"pmrollup: store: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("pmrollup: interrupted", file=sys.stderr)
         return 130

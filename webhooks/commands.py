@@ -10,6 +10,7 @@ from pathlib import Path
 import webhooks.admin  # noqa: F401  (registers fields, webhook, scheduler, digest and sweep)
 import webhooks.demo  # noqa: F401  (registers `demo`)
 import webhooks.serving  # noqa: F401  (registers `serve` and `worker`)
+from rules.wording import counted, with_article
 from webhooks import inbox_cli  # noqa: F401  (registers `inbox` and `audit`)
 from webhooks.cli import CommandError, load, subcommand
 
@@ -86,11 +87,11 @@ def _run_rules_check(args: argparse.Namespace) -> int:
     for error in errors:
         print(str(error), file=sys.stderr)
     if errors:
-        print(f"{len(errors)} problem(s) in {len(paths)} rule file(s); nothing was loaded",
+        print(f"{counted(len(errors), 'problem')} in {counted(len(paths), 'rule file')}; nothing was loaded",
               file=sys.stderr)
         return 1
     ruleset = load_rules(paths)
-    print(f"ok: {len(ruleset.rules)} rules in {len(paths)} file(s)")
+    print(f"ok: {counted(len(ruleset.rules), 'rule')} in {counted(len(paths), 'file')}")
     return 0
 
 
@@ -118,7 +119,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         evaluation = recomputer.project(key, dry_run=args.dry_run)
     else:
         hint = f"; its epic is {where.project_key}" if where.project_key else ""
-        raise CommandError(f"{key} is a {where.issue_type}, not an epic or an initiative{hint}")
+        raise CommandError(f"{key} is {with_article(where.issue_type)}, not an epic or an initiative{hint}")
     if args.json:
         print(json.dumps(evaluation.as_dict(), indent=2, sort_keys=False))
     else:

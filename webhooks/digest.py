@@ -13,6 +13,7 @@ from connector.hierarchy import check_key
 from rules.config import AppConfig
 from rules.model import Program
 from rules.plan import json_scalar
+from rules.wording import counted
 from webhooks.cli import CommandError, load, subcommand
 from webhooks.logs import log_event
 from webhooks.recompute import Evaluation, IssueResult, Recomputer
@@ -178,7 +179,7 @@ def post_digests(config: AppConfig, gateway: DigestGateway, recomputer: Recomput
             failed.append(f"{program.key} ({type(exc).__name__}: {exc})")
             log_event("digest.failed", logging.WARNING, key=program.key, error=f"{type(exc).__name__}: {exc}")
     if failed:
-        raise DigestError(f"{len(failed)} digest(s) failed, {len(done)} done: " + "; ".join(failed))
+        raise DigestError(f"{counted(len(failed), 'digest')} failed, {len(done)} done: " + "; ".join(failed))
     return done
 
 

@@ -7,6 +7,7 @@ import argparse
 import time
 from collections.abc import Sequence
 
+from rules.wording import counted
 from webhooks.cli import CommandError, load, subcommand
 from webhooks.inbox import SqliteInbox, StoreError
 
@@ -45,7 +46,7 @@ def run_inbox(args: argparse.Namespace) -> int:
     try:
         if args.action == "retry":
             requeued = store.retry_dead()
-            print(f"requeued {requeued} dead item(s); the worker takes them on its next round")
+            print(f"requeued {counted(requeued, 'dead item')}; the worker takes them on its next round")
             return 0
         counts = store.counts()
         dead = store.dead_targets()

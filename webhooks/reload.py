@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rules.config import AppConfig, ConfigError, load_config
 from rules.engine import RuleError, RuleSet, check_rule_files, load_rules
+from rules.wording import counted
 from webhooks.logs import log_event
 
 # app.yaml sections a running worker takes on the fly, with the AppConfig attribute each fills.
@@ -156,7 +157,7 @@ class LiveRules:
         log_event("rules.reloaded", files=edited, rules=len(rules.rules), generation=current.generation + 1)
 
     def _refuse(self, edited: list[str], errors: list[str]) -> None:
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        more = f" (and {counted(len(errors) - 1, 'more problem')})" if len(errors) > 1 else ""
         self._problem = f"edit refused, the last good rules keep running: {errors[0]}{more}"
         log_event("rules.reload_refused", logging.ERROR, files=edited, error=errors[0],
                   errors=errors[:MAX_ERRORS_SHOWN],

@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connector.client import JiraGateway
 from connector.updates import Placement, portfolio, recently_updated
 from rules.config import AppConfig
+from rules.wording import counted
 from webhooks.cron import cron_trigger, latest_fire
 from webhooks.inbox import Inbox, RunRecord, Target
 from webhooks.logs import log_event
@@ -163,13 +164,14 @@ class Schedule:
 
     def sweep(self, scheduled: datetime, previous: RunRecord | None) -> str:
         """Enqueue every program and every project with no program."""
-        return f"enqueued {self.enqueue(sweep_targets(self.gateway_factory()))} target(s)"
+        return f"enqueued {counted(self.enqueue(sweep_targets(self.gateway_factory())), 'target')}"
 
     def catchup(self, scheduled: datetime, previous: RunRecord | None) -> str:
         """Enqueue the programs and projects of issues updated since the last clean catchup."""
         minutes = catchup_minutes(scheduled, previous, self.now())
         placed = recently_updated(self.gateway_factory(), minutes)
-        return f"{len(placed)} issue(s) updated in {minutes} min; enqueued {self.enqueue(targets_of(placed))}"
+        queued = self.enqueue(targets_of(placed))
+        return f"{counted(len(placed), 'issue')} updated in {minutes} min; enqueued {queued}"
 
     def digest(self, scheduled: datetime, previous: RunRecord | None) -> str:
         """Post the digest comment on every initiative (once per date)."""
@@ -179,7 +181,7 @@ class Schedule:
         gateway = self.gateway_factory()
         recomputer = recomputer_for(self.config, gateway=gateway)
         posted = post_digests(self.config, gateway, recomputer, self.config.today())
-        return f"posted {sum(d.posted for d in posted)} of {len(posted)} digest(s)"
+        return f"posted {sum(d.posted for d in posted)} of {counted(len(posted), 'digest')}"
 
 
 def build_scheduler(schedule: Schedule, blocking: bool = False) -> BaseScheduler:

@@ -34,7 +34,7 @@ class Findings:
 def options_fix(config: AppConfig, name: str, missing: list[str]) -> str:
     """Say which options to add to a select field, and where."""
     where = OPTIONS_HINT.get(config.jira.flavor, OPTIONS_HINT["cloud"]).format(name=name)
-    return f"add the option(s) {', '.join(missing)} ({where})"
+    return f"add {'the option' if len(missing) == 1 else 'the options'} {', '.join(missing)} ({where})"
 
 
 def check_select_options(config: AppConfig, gateway: JiraGateway, catalog: FieldCatalog,

@@ -76,7 +76,7 @@ def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_j
     wait_for("the first sweep recorded", lambda: runs(store, FIRST_SWEEP)[0][1] is not None, logs=started)
     assert field_value(sandbox, "PAY-3", "Scope growth %") == 30.0
     assert field_value(sandbox, "OPS-1", "Health") == "on-track"
-    assert [outcome for _, outcome in runs(store, FIRST_SWEEP)] == ["done: enqueued 2 target(s)"]
+    assert [outcome for _, outcome in runs(store, FIRST_SWEEP)] == ["done: enqueued 2 targets"]
     assert runs(store, "sweep") == [], "no scheduled sweep ran: the first start's sweep filled them"
     assert sandbox.deliveries()["attempts"] == 0, "no webhook was delivered"
 
@@ -118,7 +118,7 @@ def test_two_schedulers_starting_together_sweep_once(site: SiteFactory) -> None:
         thread.join(60)
     store = pair[0].store
     assert isinstance(store, SqliteInbox)
-    assert [outcome for _, outcome in runs(Path(store.path), FIRST_SWEEP)] == ["done: enqueued 2 target(s)"]
+    assert [outcome for _, outcome in runs(Path(store.path), FIRST_SWEEP)] == ["done: enqueued 2 targets"]
     assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]
     assert len(searches(here.sandbox)) == 2, "one portfolio read: programs, then lone projects"
 
@@ -141,7 +141,7 @@ def test_a_first_sweep_that_failed_is_tried_again_until_it_is_done(site: SiteFac
 
     up, _ = schedule_for(here)
     assert up.first_sweep()
-    assert runs(Path(store.path), FIRST_SWEEP)[1] == ("attempt 002", "done: enqueued 2 target(s)")
+    assert runs(Path(store.path), FIRST_SWEEP)[1] == ("attempt 002", "done: enqueued 2 targets")
     assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]
 
 

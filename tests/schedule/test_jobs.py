@@ -59,7 +59,7 @@ def test_a_scheduled_run_claimed_once_is_never_done_again(site: SiteFactory) -> 
     assert here.sandbox.requests() == []
     run = store.last_run("sweep")
     assert run is not None and run.scheduled_at == AT.isoformat()
-    assert (run.outcome or "").startswith("done: enqueued 2 target(s)")
+    assert (run.outcome or "").startswith("done: enqueued 2 targets")
     assert other.run("sweep", AT + timedelta(days=1))
 
 
@@ -145,7 +145,7 @@ def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(site: Sit
     finally:
         stop()
     last = store.last_run("sweep")
-    assert last is not None and (last.outcome or "").startswith("done: enqueued 2 target(s)")
+    assert last is not None and (last.outcome or "").startswith("done: enqueued 2 targets")
     time.sleep(1.2)
     assert store.last_run("sweep") == last, "no run after stop"
 

@@ -48,7 +48,7 @@ def program_listings(sandbox: RunningSandbox) -> int:
 
 def settled(store: Path) -> list[tuple[str, str | None]]:
     runs = sweep_runs(store)
-    assert all(outcome and outcome.startswith("done: enqueued 1 target(s)") for _, outcome in runs), runs
+    assert all(outcome and outcome.startswith("done: enqueued 1 target") for _, outcome in runs), runs
     return runs
 
 

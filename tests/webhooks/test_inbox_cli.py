@@ -48,7 +48,7 @@ def test_inbox_retry_requeues_dead_targets(app_yaml: Path, capsys: pytest.Captur
     store = SqliteInbox(app_yaml.parent / "pm.sqlite3")
     dead_target(store, "INIT-1", "boom")
     assert main(["--config", str(app_yaml), "inbox", "retry"]) == 0
-    assert "requeued 1 dead item(s)" in capsys.readouterr().out
+    assert "requeued 1 dead item" in capsys.readouterr().out
     assert store.dead_targets() == [] and store.counts().targets_pending == 1
 
 
