@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from connector.hierarchy import check_key
 from rules.config import AppConfig
+from rules.figures import as_decimal, fixed
 from rules.model import Program
 from rules.plan import json_scalar
 from rules.wording import counted
@@ -71,7 +72,7 @@ def _shown(value: object, unit: str) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.1f}{unit}"
+        return f"{fixed(value, 1, thousands=True)}{unit}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}{unit}"
     return f"{value}{unit}"
@@ -96,7 +97,8 @@ def changes_between(before: Mapping[str, Mapping[str, object]] | None,
                 continue
             text = f"{title.lower()} {_shown(old, unit)} → {_shown(new, unit)}"
             if isinstance(old, int | float) and isinstance(new, int | float) and metric != "health":
-                text += f" ({new - old:+,.1f})"
+                change = fixed(as_decimal(new) - as_decimal(old), 1, thousands=True)
+                text += f" ({'' if change.startswith('-') else '+'}{change})"
             moved.append(text)
         if moved:
             lines.append(f"{name}: " + "; ".join(moved))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from rules.figures import fixed
+
 
 def cell(value: object) -> str:
     """Format one value the way a program manager reads it."""
@@ -13,7 +15,7 @@ def cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:,.1f}" if abs(value) < 1e15 else f"{value:.3g}"
+        return fixed(value, 1, thousands=True) if abs(value) < 1e15 else f"{value:.3g}"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, date):
