@@ -63,7 +63,7 @@ def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> F
     store = build_store(read_seed(seed), flavor)
     injector = FaultInjector()
     deliveries = Deliveries(injector)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # Jira serves no /static
     app.json.sort_keys = False  # type: ignore[attr-defined]
     announcer = Announcer(store, deliveries)
     app.extensions["sandbox"] = Site(store, Searcher(store), deliveries, announcer, injector)

@@ -46,6 +46,17 @@ def member(body: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def reference(raw: Any, *names: str) -> str | None:
+    """Read a reference such as {"key": ...}, {"id": ...} or {"name": ...} (the first of `names` given)."""
+    if not isinstance(raw, dict):
+        return None
+    for name in names:
+        value = raw.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
+
+
 def requested_changes(store: Store, issue: Issue, body: dict[str, Any], version: str,
                       allowed: dict[str, FieldDef] | None = None, creating: bool = False) -> dict[str, Any]:
     """Turn a body's `fields` and `update` into stored values, refusing every bad field at once.
@@ -109,7 +120,7 @@ def _target(definition: FieldDef) -> str:
 
 def _value(store: Store, definition: FieldDef, raw: Any, version: str) -> Any:
     if definition.id == "description":
-        return description(raw, version)
+        return document_text(raw, version)
     if definition.id == "summary":
         if not raw:
             raise StoreError("", 400, {"summary": NO_SUMMARY})
@@ -119,15 +130,15 @@ def _value(store: Store, definition: FieldDef, raw: Any, version: str) -> Any:
     return from_rest(store, definition, raw)
 
 
-def description(raw: Any, version: str) -> str | None:
-    """Read a description: plain text on v2, an Atlassian Document on v3."""
+def document_text(raw: Any, version: str, name: str = "description") -> str | None:
+    """Read rich text (a description, a comment): plain text on v2, an Atlassian Document on v3."""
     if raw is None:
         return None
     if version == "3" and not (isinstance(raw, dict) and raw.get("type") == "doc"):
-        raise StoreError("", 400, {"description": "Operation value must be an Atlassian Document (see the "
-                                                  "Atlassian Document Format)"})
+        raise StoreError("", 400, {name: "Operation value must be an Atlassian Document (see the Atlassian "
+                                         "Document Format)"})
     if version != "3" and not isinstance(raw, str):
-        raise StoreError("", 400, {"description": "Operation value must be a string"})
+        raise StoreError("", 400, {name: "Operation value must be a string"})
     return plain(raw)
 
 

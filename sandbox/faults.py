@@ -41,19 +41,26 @@ def parse_faults(body: Mapping[str, Any]) -> Faults:
         raise StoreError(f"Unknown fault(s): {', '.join(unknown)}. Known: {', '.join(known)}.")
     values: dict[str, Any] = {}
     for name, value in body.items():
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
         if name == "reorder":
             values[name] = bool(value)
         elif name == "hold":
-            values[name] = str(value or "")
+            if value is not None and not isinstance(value, str):
+                raise StoreError(f"Fault hold must be a regular expression (text), not {value!r}.")
+            values[name] = value or ""
             try:
                 re.compile(values[name])
             except re.error as exc:
                 raise StoreError(f"Fault hold is not a regular expression: {exc}.") from None
         elif name in ("page_cap", "random_seed"):
+            if value is not None and not (is_number and float(value).is_integer()):
+                raise StoreError(f"Fault {name} must be a whole number or null, not {value!r}.")
             values[name] = None if value is None else int(value)
+        elif not is_number:
+            raise StoreError(f"Fault {name} must be a number, not {value!r}.")
         else:
             number = float(value)
-            if number < 0 or (name.startswith(("rate_", "duplicate")) and number > 1):
+            if not 0 <= number < float("inf") or (name.startswith(("rate_", "duplicate")) and number > 1):
                 raise StoreError(f"Fault {name} out of range: {value!r}.")
             values[name] = number
     if values.get("page_cap") is not None and values["page_cap"] < 1:

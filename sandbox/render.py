@@ -57,7 +57,8 @@ def plain(body: Any) -> str:
     if isinstance(body, dict):
         if body.get("type") == "text":
             return str(body.get("text", ""))
-        parts = [plain(child) for child in body.get("content") or []]
+        children = body.get("content")
+        parts = [plain(child) for child in children] if isinstance(children, list) else []
         return ("\n" if body.get("type") == "doc" else "").join(parts)
     return "" if body is None else str(body)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify
 
 from sandbox.app import actor, json_object, site
 from sandbox.changes import check_parent, creation_items, open_issue
-from sandbox.edits import NO_SUMMARY, member, requested_changes
+from sandbox.edits import NO_SUMMARY, member, reference, requested_changes
 from sandbox.model import Issue, level_of, now_utc
 from sandbox.store import Store, StoreError
 from sandbox.views_meta import API, view
@@ -20,18 +20,10 @@ BAD_TYPE = "The issue type selected is invalid."
 NO_PARENT = "Issue type is a sub-task but parent issue key or id not specified."
 
 
-def _named(raw: Any, *names: str) -> str | None:
-    """Read {"key": ...} / {"id": ...} / {"name": ...} references as Jira does; None when absent."""
-    if not isinstance(raw, dict):
-        return None
-    found = next((raw[n] for n in names if isinstance(raw.get(n), str | int) and raw.get(n) != ""), None)
-    return None if found is None or isinstance(found, bool) else str(found)
-
-
 def where_and_what(store: Store, fields: dict[str, Any]) -> tuple[str, str]:
     """Return the (project key, issue type name) a create body names, or refuse what is missing."""
-    project_ref = _named(fields.get("project"), "key", "id")
-    type_ref = _named(fields.get("issuetype"), "id", "name")
+    project_ref = reference(fields.get("project"), "key", "id")
+    type_ref = reference(fields.get("issuetype"), "id", "name")
     project = store.project_by(project_ref) if project_ref else None
     issue_type = store.issue_type(type_ref) if type_ref else None
     if project is None or issue_type is None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from sandbox.app import error, site
+from sandbox.app import error, json_object, site
 from sandbox.changes import make_link
+from sandbox.edits import reference
 from sandbox.render import link_json
 from sandbox.views_issue import created
 from sandbox.views_meta import API, view
@@ -16,15 +17,14 @@ blueprint = Blueprint("links", __name__)
 @blueprint.post(f"{API}/issueLink")
 def create_link(version: str) -> Response:
     here = site()
-    body = request.get_json(silent=True, force=True) or {}
-    kind = body.get("type") or {}
-    ends = [body.get(end) or {} for end in ("inwardIssue", "outwardIssue")]
-    if not kind or not all(ends):
+    body = json_object()
+    kind = reference(body.get("type"), "name", "id")
+    ends = [reference(body.get(end), "key", "id") for end in ("inwardIssue", "outwardIssue")]
+    if kind is None or None in ends:
         return error(400, [], {"issueLinkType": "Link type and both issues are required."})
     with here.store.lock:
         # Jira reads {"inwardIssue": A, "outwardIssue": B} as "A <outward> B", e.g. A blocks B.
-        source, destination = (str(end.get("key") or end.get("id")) for end in ends)
-        link = make_link(here.store, str(kind.get("name") or kind.get("id")), source, destination)
+        link = make_link(here.store, kind, str(ends[0]), str(ends[1]))
         here.announcer.link_event("issuelink_created", link)
         return created(None, view(version).api(f"issueLink/{link.id}"))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.app import actor, error, site
+from sandbox.app import actor, error, json_object, site
 from sandbox.deliveries import Webhook
+from sandbox.edits import member
 from sandbox.fields import KIND_OF_CUSTOM_TYPE, field_json
 from sandbox.model import now_utc
 from sandbox.paging import query_list
@@ -85,12 +87,13 @@ def list_fields(version: str) -> Response:
 @blueprint.post(f"{API}/field")
 def create_field(version: str) -> Response:
     require_admin()
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     name, custom_type = body.get("name"), body.get("type")
-    kind = KIND_OF_CUSTOM_TYPE.get(str(custom_type))
-    if not name or kind is None or kind in ("epiclink", "parentlink"):
-        return error(400, [], {"type": f"Custom field type '{custom_type}' is not supported here."}
-                     if name else {"name": "You must specify a name for the custom field."})
+    kind = KIND_OF_CUSTOM_TYPE.get(custom_type) if isinstance(custom_type, str) else None
+    if not isinstance(name, str) or not name.strip():
+        return error(400, [], {"name": "You must specify a name for the custom field."})
+    if kind is None or kind in ("epiclink", "parentlink"):
+        return error(400, [], {"type": f"Custom field type '{custom_type}' is not supported here."})
     store = site().store
     with store.lock:
         # Options are added to the new field's context afterwards, as on Jira (see views_options).
@@ -127,18 +130,36 @@ def webhook_json(hook: Webhook) -> dict[str, Any]:
 @blueprint.post("/rest/webhooks/1.0/webhook")
 def register_webhook() -> Response:
     require_admin()
-    body = request.get_json(silent=True) or {}
-    if not body.get("url") or not body.get("name"):
-        return error(400, [], {"url" if body.get("name") else "name": "This field is required."})
-    jql = (body.get("filters") or {}).get("issue-related-events-section") or None
+    body = json_object()
+    name, url = body.get("name"), body.get("url")
+    problems = {field: "This field is required." for field, value in (("name", name), ("url", url))
+                if not isinstance(value, str) or not value.strip()}
+    if not problems and not _absolute(str(url)):
+        problems["url"] = "The URL must be an absolute http or https URL."
+    filters, events, secret = member(body, "filters", dict), member(body, "events", list), body.get("secret")
+    jql = filters.get("issue-related-events-section") or None
+    if jql is not None and not isinstance(jql, str):
+        problems["filters"] = "The JQL filter must be a string."
+    if not all(isinstance(e, str) for e in events):
+        problems["events"] = "Events must be a list of event names."
+    if secret is not None and not isinstance(secret, str):
+        problems["secret"] = "The secret must be a string."
+    if problems:
+        return error(400, [], problems)
     if jql:
-        parse_checked(site().store, str(jql), False)
-    events = [str(e) for e in body.get("events") or []]
-    secret = body.get("secret") or None
-    hook = site().deliveries.register(str(body["name"]), str(body["url"]), events, jql, secret)
+        parse_checked(site().store, jql, False)
+    hook = site().deliveries.register(str(name), str(url), list(events), jql, secret or None)
     response = jsonify(webhook_json(hook))
     response.status_code = 201
     return response
+
+
+def _absolute(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 @blueprint.get("/rest/webhooks/1.0/webhook")

@@ -92,6 +92,24 @@ def test_only_a_site_admin_may_register_a_webhook(sandbox_factory: SandboxFactor
     assert listed.json() == []
 
 
+def test_a_webhook_is_refused_without_an_absolute_url_or_with_mistyped_parts(
+        sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory()
+    url = f"{sandbox.url}/rest/webhooks/1.0/webhook"
+    answers = [requests.post(url, json=body, auth=sandbox.admin_auth, timeout=10) for body in (
+        {"name": "pmrollup", "url": "/webhooks/jira"}, {"name": "pmrollup", "url": "ftp://example.com/x"},
+        {"name": "pmrollup", "url": "https://example.com/x", "events": "jira:issue_updated"},
+        {"url": "https://example.com/x"})]
+    assert [a.status_code for a in answers] == [400, 400, 400, 400]
+    assert [a.json()["errors"] for a in answers] == [
+        {"url": "The URL must be an absolute http or https URL."},
+        {"url": "The URL must be an absolute http or https URL."}, {},
+        {"name": "This field is required."}]
+    assert answers[2].json()["errorMessages"] == [
+        "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token"]
+    assert requests.get(url, auth=sandbox.admin_auth, timeout=10).json() == []
+
+
 def test_a_deleted_webhook_gets_nothing(sandbox_factory: SandboxFactory, receiver: Receiver) -> None:
     sandbox = sandbox_factory()
     hook_url = register(sandbox, receiver.url).json()["self"]
