@@ -87,6 +87,19 @@ def exchanges(sandbox: RunningSandbox) -> Iterator[tuple[str, str, str, dict[str
     yield "GET", "/issue/{issueIdOrKey}/properties/{propertyKey}", property_path, {}
     yield "GET", "/issueLinkType", "/issueLinkType", {}
     yield "GET", "/issueLinkType/{issueLinkTypeId}", "/issueLinkType/10000", {}
+    yield "GET", "/issue/{issueIdOrKey}/comment", "/issue/PAY-3/comment", {"params": {"maxResults": 1}}
+    yield "GET", "/issue/{issueIdOrKey}/transitions", "/issue/PAY-4/transitions", {}
+    yield "GET", "/issue/{issueIdOrKey}/transitions", "/issue/PAY-4/transitions", {
+        "params": {"expand": "transitions.fields", "transitionId": "31"}}
+    yield "GET", "/issue/{issueIdOrKey}/changelog", "/issue/PAY-3/changelog", {"params": {"maxResults": 1}}
+    yield "GET", "/mypermissions", "/mypermissions", {"params": {"issueKey": "PAY-2",
+                                                                 "permissions": "EDIT_ISSUES,ADD_COMMENTS"}}
+    yield "GET", "/project/search", "/project/search", {"params": {"maxResults": 1}}
+    yield "GET", "/project", "/project", {}
+    yield "GET", "/project/{projectIdOrKey}", "/project/WEB", {}
+    yield "POST", "/issue", "/issue", {"json": {"fields": {
+        "project": {"key": "PAY"}, "issuetype": {"name": "Story"}, "summary": "Payout receipts",
+        "parent": {"key": "PAY-2"}}}}
     for method, kwargs in (("GET", {"params": {"jql": "parent = PAY-2", "fields": "*all", "maxResults": 2,
                                                 "properties": "pmrollup.baseline", "expand": "changelog"}}),
                            ("POST", {"json": {"jql": "project = WEB", "fields": ["summary", "status"]}}),
@@ -135,6 +148,41 @@ def test_an_issue_link_answers_in_the_documented_shape(sandbox_factory: SandboxF
     assert (link.json()["inwardIssue"]["key"], link.json()["outwardIssue"]["key"]) == ("PAY-5", "WEB-2")
 
 
+def test_field_contexts_and_options_answer_in_the_documented_shape(sandbox_factory: SandboxFactory,
+                                                                   contract: Contract) -> None:
+    sandbox = sandbox_factory()
+    select = {"name": "Confidence", "type": "com.atlassian.jira.plugin.system.customfieldtypes:select"}
+    field_id = call(sandbox, "POST", "/field", json=select).json()["id"]
+    contexts = call(sandbox, "GET", f"/field/{field_id}/context")
+    context_id = contexts.json()["values"][0]["id"]
+    options = f"/field/{field_id}/context/{context_id}/option"
+    added = call(sandbox, "POST", options, json={"options": [{"value": "low"}, {"value": "high"}]})
+    low = added.json()["options"][0]["id"]
+    answers = {"GET /field/{fieldId}/context": contexts,
+               "POST /field/{fieldId}/context/{contextId}/option": added,
+               "PUT /field/{fieldId}/context/{contextId}/option": call(sandbox, "PUT", options, json={
+                   "options": [{"id": low, "value": "lowish", "disabled": True}]}),
+               "GET /field/{fieldId}/context/{contextId}/option": call(sandbox, "GET", options)}
+    problems = {}
+    for name, answer in answers.items():
+        method, template = name.split(" ")
+        assert answer.status_code == 200, (name, answer.text)
+        problems[name] = contract.errors(contract.response_schema(method, template, 200), answer.json())
+    assert {name: errors for name, errors in problems.items() if errors} == {}
+    deleted = call(sandbox, "DELETE", f"{options}/{low}")
+    assert deleted.status_code == 204
+    assert "204" in contract.document["paths"][f"{API}/field/{{fieldId}}/context/{{contextId}}/option/"
+                                                 "{optionId}"]["delete"]["responses"]
+
+
+def test_a_transition_answers_204_as_documented(sandbox_factory: SandboxFactory, contract: Contract) -> None:
+    sandbox = sandbox_factory()
+    answer = call(sandbox, "POST", "/issue/PAY-4/transitions", json={"transition": {"id": "31"}})
+    assert (answer.status_code, answer.content) == (204, b"")
+    operation = contract.document["paths"][f"{API}/issue/{{issueIdOrKey}}/transitions"]["post"]
+    assert "204" in operation["responses"]
+
+
 def test_nested_issue_objects_match_their_documented_schemas(sandbox_factory: SandboxFactory,
                                                              contract: Contract) -> None:
     sandbox = sandbox_factory()
@@ -157,8 +205,13 @@ def test_error_answers_use_the_documented_error_collection(sandbox_factory: Sand
     answers = [call(sandbox, "GET", "/search/jql", params={"jql": "key = NOPE-1"}),
                call(sandbox, "GET", "/issue/PAY-404"),
                call(sandbox, "PUT", "/issue/PAY-4", json={"fields": {"customfield_10001": 1}}),
-               requests.get(f"{sandbox.url}{API}/myself", auth=("admin@example.com", "wrong"), timeout=10)]
-    assert [a.status_code for a in answers] == [400, 404, 400, 401]
+               requests.get(f"{sandbox.url}{API}/myself", auth=("admin@example.com", "wrong"), timeout=10),
+               call(sandbox, "POST", "/issue", json={"fields": {"project": {"key": "NOPE"}}}),
+               call(sandbox, "POST", "/issue/PAY-4/transitions", json={"transition": {"id": "999"}}),
+               call(sandbox, "GET", "/mypermissions"),
+               call(sandbox, "GET", "/issue/PAY-Ω/changelog"),
+               call(sandbox, "PUT", "/issue/PAY-4", data=b"[]")]
+    assert [a.status_code for a in answers] == [400, 404, 400, 401, 400, 400, 400, 404, 400]
     for answer in answers:
         assert contract.errors(contract.component("ErrorCollection"), answer.json()) == []
 
