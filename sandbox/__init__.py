@@ -6,6 +6,13 @@ own admin endpoints under `/sandbox/`, without authentication, to play what a pe
 would do in Jira's screens. Each takes and answers JSON; a bad request is a 400 or 404 in Jira's error
 shape ({"errorMessages": [...], "errors": {...}}) saying what was wrong.
 
+REST operations served: serverInfo, myself, mypermissions; field (list, create) and, on Cloud, field
+contexts and their options; issue (read, create, edit, editmeta, transitions, comments, properties, and
+on Cloud the paged changelog); issueLink, issueLinkType; project (list, one, and on Cloud project/search);
+search (Cloud's /search/jql, Data Center's /search); webhooks (/rest/webhooks/1.0/webhook). Where Data
+Center has no such endpoint it answers 404, as it does. Admins hold every permission; other users hold
+the default developer role's, or what their seed entry lists (`permissions: [BROWSE_PROJECTS]`).
+
 Issues, as a person would change them (each change is a changelog entry and a webhook):
   POST   /sandbox/issues/<KEY>     {"status": "Done", "summary": ..., "type": ..., "parent": "PAY-2" | null,
                                     "fields": {"Story Points": 5, "Health": "at-risk"}}  (fields by name)

@@ -58,12 +58,12 @@ def reference(raw: Any, *names: str) -> str | None:
 
 
 def requested_changes(store: Store, issue: Issue, body: dict[str, Any], version: str,
-                      allowed: dict[str, FieldDef] | None = None, creating: bool = False) -> dict[str, Any]:
+                      creating: bool = False) -> dict[str, Any]:
     """Turn a body's `fields` and `update` into stored values, refusing every bad field at once.
 
-    `allowed` is the screen's fields (the issue's edit screen by default); `creating` asks for a summary.
+    The fields allowed are those on the issue's screen; `creating` also requires a summary.
     """
-    allowed = editable(store, issue) if allowed is None else allowed
+    allowed = editable(store, issue)
     fields, update = member(body, "fields", dict), member(body, "update", dict)
     errors: dict[str, str] = {"summary": NO_SUMMARY} if creating and not fields.get("summary") else {}
     changes: dict[str, Any] = {}
