@@ -51,6 +51,7 @@ def run_inbox(args: argparse.Namespace) -> int:
         counts = store.counts()
         dead = store.dead_targets()
         problems = store.site_problems()
+        wakeups = store.wakeups()
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     print(table(("", "STORED", "PENDING", "LEASED", "DEAD"), [
@@ -63,6 +64,9 @@ def run_inbox(args: argparse.Namespace) -> int:
         print(table(("KIND", "KEY", "ATTEMPTS", "LAST NEWS (UTC)", "LAST ERROR"), [
             (d.kind, d.key, str(d.attempts), when(d.last_seen), clip(d.last_error, 80)) for d in dead
         ]))
+    if wakeups:
+        print("\nrecomputes asked for later (a comment held by quiet hours is then due):")
+        print(table(("KIND", "KEY", "AT (UTC)"), [(t.kind, t.key, when(at)) for t, at in wakeups]))
     if problems:
         print("\nsite problems: fields Jira refuses, left out of the edits meanwhile "
               "(`pmrollup check` says how to fix each and re-tests it):")

@@ -53,6 +53,7 @@ EVENTS = frozenset({
     "digest.failed",
     "jira.blockers_gone",     # blockers Jira no longer returns (deleted or hidden): listed as unknown
     "jira.notify_users_refused",  # notifyUsers=false refused (it needs admin): edits notify watchers
+    "target.woken",           # a target asked to be recomputed later (a comment held by quiet hours) is due
     "site.problem",           # an output field the site refuses, first seen (field, project, issue type)
     "recompute.refused",      # Jira refused a target's recompute for good (a 400): done, not retried
 })

@@ -88,7 +88,7 @@ class TargetRecompute:
         if wake is None or self.store is None:
             return
         delay = max(1.0, (wake - recomputer.now()).total_seconds())
-        self.store.upsert_target(target, time.time(), delay, delay)
+        self.store.wake_later(target, time.time() + delay)
 
     def _take_reloaded(self) -> None:
         """Use the rules and settings in force now, when a reload made new ones."""

@@ -162,17 +162,18 @@ def upsert(conn: sqlite3.Connection, target: Target, now: float, debounce: float
     if row is None:
         conn.execute("INSERT INTO targets (kind, key, first_seen, last_seen, due_at, detail) "
                      "VALUES (?,?,?,?,?,?)",
-                     (target.kind, target.key, now, now, now + min(debounce, max_delay), _detail(target)))
+                     (target.kind, target.key, now, now, now + min(debounce, max_delay), detail_json(target)))
         return
     first = now if row[0] is None else row[0]
     merged = row_target(target.kind, target.key, row[1]).merge(target)
     conn.execute("UPDATE targets SET first_seen = ?, last_seen = ?, due_at = ?, detail = ?, "
                  "version = version + 1 WHERE kind = ? AND key = ?",
-                 (first, now, min(now + debounce, first + max_delay), _detail(merged),
+                 (first, now, min(now + debounce, first + max_delay), detail_json(merged),
                   target.kind, target.key))
 
 
-def _detail(target: Target) -> str:
+def detail_json(target: Target) -> str:
+    """Return a target's projects, issues to reconcile and assumed projects as the JSON a row keeps."""
     detail = {"projects": sorted(target.projects), "reconcile": sorted(target.reconcile)}
     if target.assumed:
         detail["assumed"] = sorted(target.assumed)

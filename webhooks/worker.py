@@ -134,6 +134,9 @@ class Worker:
         deliveries and targets were handled."""
         now = self.clock()
         handled = 0
+        settings = self.settings
+        for target in self.store.wake_due(now, settings.debounce_seconds, settings.max_delay_seconds):
+            log_event("target.woken", kind=target.kind, key=target.key, reason="a held comment is due")
         if now - self._last_orphan_check >= ORPHAN_CHECK_SECONDS:
             self._last_orphan_check = now
             self.release_orphans(now)

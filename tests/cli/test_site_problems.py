@@ -71,7 +71,7 @@ def test_a_health_field_with_foreign_options_leaves_every_other_field_written_an
 
     checked = run("check")
     assert checked.code == 1
-    assert "add the option(s) on-track, at-risk, off-track" in checked.out
+    assert "add the options on-track, at-risk, off-track" in checked.out
     assert "All checks passed." not in checked.out
     assert "site: field 'Health'" in checked.out
 

@@ -149,3 +149,16 @@ def test_opening_a_missing_store_without_create_names_the_path(tmp_path: Path) -
 def test_target_kind_must_be_program_or_project() -> None:
     with pytest.raises(ValueError, match="program, project"):
         Target("sprint", "X")
+
+
+def test_a_wake_up_a_day_away_is_not_work_waiting_until_it_is_due(store: SqliteInbox) -> None:
+    target = Target("program", "PAY-1", frozenset({"PAY-2"}))
+    store.wake_later(target, 1000.0 + 86400)
+    store.wake_later(target, 1000.0 + 90000)  # a later ask keeps the earlier time
+    counts = store.counts(now=1000.0)
+    assert counts.targets_pending == 0 and store.depth() == 0
+    assert store.wake_due(1000.0, 2.0, 10.0) == []
+    assert store.wake_due(1000.0 + 86400, 2.0, 10.0) == [target]
+    assert store.wakeups() == [] and store.counts(now=1000.0 + 86400).targets_pending == 1
+    leased = store.lease_due_target("w", 1000.0 + 86400 + 2.0, 60.0)
+    assert leased is not None and leased.target == target
