@@ -29,6 +29,10 @@ class JiraNotFound(ConnectorError):
     """The issue (or other resource) does not exist, or the account cannot see it."""
 
 
+class NotAnIssueKey(JiraNotFound):
+    """A key that cannot exist in any Jira (a typo, an injection attempt): never found, never retried."""
+
+
 class JiraRateLimited(JiraUnavailable):
     """Jira kept answering 429; `wait_seconds` is how long it asked us to wait."""
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connector.errors import ConnectorError
+from connector.errors import NotAnIssueKey
 from connector.payload import dig, text
 from rules.config import AppConfig
 
@@ -37,7 +37,7 @@ def check_key(key: str) -> str:
     """Return an upper-cased issue key, refusing anything that is not one (no JQL injection)."""
     cleaned = key.strip().upper()
     if not KEY_RE.match(cleaned):
-        raise ConnectorError(f"{key!r} is not a Jira issue key such as PAY-12")
+        raise NotAnIssueKey(f"{key!r} is not a Jira issue key such as PAY-12")
     return cleaned
 
 
