@@ -29,7 +29,7 @@ from bench.harness import (
 from bench.seeds import GeneratedProgram, app_yaml
 from bench.service import SECRET, Gunicorn, WorkerProcess, load_in_process, log_events, settle
 from sandbox.server import start_sandbox
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
 DELIVERIES = 1000
 WINDOW_SECONDS = 5.0

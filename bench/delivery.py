@@ -15,11 +15,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from connector.client import JiraGateway
 from rules.config import AppConfig
 from sandbox.server import RunningSandbox
-from webhooks.inbox import Inbox, Target
-from webhooks.routing import Router
-from webhooks.services import rules_for
-from webhooks.serving import TargetRecompute
-from webhooks.worker import Recompute, Worker
+from webhooks.cli.serving import TargetRecompute
+from webhooks.recompute.services import rules_for
+from webhooks.store.inbox import Inbox, Target
+from webhooks.worker.loop import Recompute, Worker
+from webhooks.worker.routing import Router
 
 ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "issuelink_created",
                 "issuelink_deleted")

@@ -19,9 +19,9 @@ from connector.client import Credentials, JiraGateway
 from connector.retry import RetryPolicy
 from rules.config import AppConfig, parse_config
 from sandbox.server import RunningSandbox
-from webhooks.inbox import Inbox
-from webhooks.recompute import Recomputer
-from webhooks.services import audit_into, rules_for
+from webhooks.recompute.recomputer import Recomputer
+from webhooks.recompute.services import audit_into, rules_for
+from webhooks.store.inbox import Inbox
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r"\[pmrollup:[^\]\s]+\]")

@@ -24,8 +24,8 @@ from bench.harness import config_for, environ_for, gateway_for
 from bench.seeds import GeneratedProgram, app_yaml
 from bench.service import PATH, SECRET, Gunicorn, load_in_process
 from sandbox.server import RunningSandbox, start_sandbox
-from webhooks.inbox import SqliteInbox
-from webhooks.signature import HEADER, sign
+from webhooks.store.inbox import SqliteInbox
+from webhooks.web.signature import HEADER, sign
 
 CONCURRENCY = 4
 CEILING = "ceiling (bare 204)"

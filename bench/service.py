@@ -23,16 +23,16 @@ from bench.harness import ROOT, environ_for, gateway_for, wait_until
 from connector.client import JiraGateway
 from rules.config import AppConfig
 from sandbox.server import RunningSandbox
-from webhooks.app import SECRET_ENV, create_app
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.serving import jira_check_for
-from webhooks.telemetry import Metrics
-from webhooks.worker import Recompute, RecomputeResult
+from webhooks.cli.serving import jira_check_for
+from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.telemetry.metrics import Metrics
+from webhooks.web.app import SECRET_ENV, create_app
+from webhooks.worker.loop import Recompute, RecomputeResult
 
 SECRET = "bench-webhook-secret"
 PATH = "/webhooks/jira"
-# The `pmrollup` command as the console script runs it (`-m webhooks.cli` would not load the commands).
-PMROLLUP = (sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main(sys.argv[1:]))")
+# The `pmrollup` command as the console script runs it.
+PMROLLUP = (sys.executable, "-m", "webhooks.cli.main")
 
 
 class WebSide:

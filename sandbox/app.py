@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from sandbox import (
+    views_comments,
+    views_create,
+    views_issue,
+    views_links,
+    views_meta,
+    views_options,
+    views_projects,
+    views_sandbox,
+    views_search,
+    views_transitions,
+)
+from sandbox.context import ANONYMOUS_PATHS, NOT_AUTHENTICATED, Site, error, site
 from sandbox.deliveries import Deliveries
 from sandbox.events import Announcer
 from sandbox.faults import FaultInjector
@@ -22,40 +32,7 @@ from sandbox.jql import JqlError
 from sandbox.model import User
 from sandbox.search import Searcher
 from sandbox.seed import build_store, read_seed
-from sandbox.store import Store, StoreError, wrong_shape
-
-ANONYMOUS_PATHS = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo", "/rest/api/latest/serverInfo")
-NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
-NO_CONTENT = "No content to map to Object due to end of input"
-
-
-@dataclass
-class Site:
-    """Everything one sandbox serves: data, search, webhooks, faults and the request log."""
-
-    store: Store
-    searcher: Searcher
-    deliveries: Deliveries
-    announcer: Announcer
-    faults: FaultInjector
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    requests_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def flavor(self) -> str:
-        return self.store.flavor
-
-
-def site() -> Site:
-    """Return the site the current request is served by."""
-    found: Site = current_app.extensions["sandbox"]
-    return found
-
-
-def actor() -> User:
-    """Return the authenticated user of the current request."""
-    user: User = g.user
-    return user
+from sandbox.store import Store, StoreError
 
 
 def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> Flask:
@@ -67,19 +44,6 @@ def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> F
     app.json.sort_keys = False  # type: ignore[attr-defined]
     announcer = Announcer(store, deliveries)
     app.extensions["sandbox"] = Site(store, Searcher(store), deliveries, announcer, injector)
-    from sandbox import (
-        views_comments,
-        views_create,
-        views_issue,
-        views_links,
-        views_meta,
-        views_options,
-        views_projects,
-        views_sandbox,
-        views_search,
-        views_transitions,
-    )
-
     for module in (views_meta, views_issue, views_create, views_transitions, views_comments, views_links,
                    views_search, views_options, views_projects, views_sandbox):
         app.register_blueprint(module.blueprint)
@@ -89,29 +53,6 @@ def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> F
     app.register_error_handler(JqlError, _jql_error)
     app.register_error_handler(HTTPException, _http_error)
     return app
-
-
-def error(status: int, messages: list[str], errors: Mapping[str, str] | None = None) -> Response:
-    """Answer in Jira's ErrorCollection shape."""
-    response = jsonify({"errorMessages": messages, "errors": dict(errors or {})})
-    response.status_code = status
-    return response
-
-
-def json_object() -> dict[str, Any]:
-    """Return the request's JSON object body, or raise Jira's 400 for any other body."""
-    raw = request.get_data(as_text=True)
-    if not raw.strip():
-        raise StoreError(NO_CONTENT)
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise StoreError("Unexpected character in the request body: it is not valid JSON.") from None
-    if body is None:
-        raise StoreError(NO_CONTENT)
-    if not isinstance(body, dict):
-        raise wrong_shape(body)
-    return body
 
 
 def _before() -> Response | None:

@@ -12,7 +12,8 @@ from urllib.parse import quote
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from sandbox.app import Site, create_app
+from sandbox.app import create_app
+from sandbox.context import Site
 
 
 class _QuietHandler(WSGIRequestHandler):

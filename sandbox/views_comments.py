@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.app import actor, json_object, site
 from sandbox.changes import add_comment
+from sandbox.context import actor, json_object, site
 from sandbox.edits import document_text
 from sandbox.model import Comment, Issue, now_utc
 from sandbox.paging import as_int

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from sandbox.app import actor, json_object, site
 from sandbox.changes import check_parent, creation_items, open_issue
+from sandbox.context import actor, json_object, site
 from sandbox.edits import NO_SUMMARY, member, reference, requested_changes
 from sandbox.model import Issue, level_of, now_utc
 from sandbox.store import Store, StoreError

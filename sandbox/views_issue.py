@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from sandbox.app import actor, error, json_object, site
 from sandbox.changes import check_parent, update_issue
+from sandbox.context import actor, error, json_object, site
 from sandbox.edits import OPERATIONS, PROPERTY_LIMIT, editable, requested_changes, requested_properties
 from sandbox.fields import option_json, schema_of
 from sandbox.paging import page_bean

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from sandbox.app import error, json_object, site
 from sandbox.changes import make_link
+from sandbox.context import error, json_object, site
 from sandbox.edits import reference
 from sandbox.render import link_json
 from sandbox.views_issue import created

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.app import actor, error, json_object, site
+from sandbox.context import actor, error, json_object, site
 from sandbox.deliveries import Webhook
 from sandbox.edits import member
 from sandbox.fields import KIND_OF_CUSTOM_TYPE, field_json

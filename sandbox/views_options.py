@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from sandbox.app import json_object, site
+from sandbox.context import json_object, site
 from sandbox.model import FieldDef, Option
 from sandbox.options import add_options, delete_option, require_select, update_options
 from sandbox.paging import page_bean

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from sandbox.app import site
+from sandbox.context import site
 from sandbox.model import Project
 from sandbox.paging import page_bean, query_list
 from sandbox.render import View, issuetype_json, project_json

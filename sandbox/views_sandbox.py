@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.app import actor, site
 from sandbox.changes import check_parent, create_issue, creation_items, plain_changes, update_issue
+from sandbox.context import actor, site
 from sandbox.faults import parse_faults
 from sandbox.fields import field_json
 from sandbox.options import change_kind, replace_options

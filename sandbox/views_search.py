@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.app import error, site
+from sandbox.context import error, site
 from sandbox.paging import as_int
 from sandbox.render import issue_json, wanted_fields
 from sandbox.search import decode_token, encode_token

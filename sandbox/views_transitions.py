@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.app import actor, json_object, site
 from sandbox.changes import add_comment, update_issue
+from sandbox.context import actor, json_object, site
 from sandbox.edits import NOT_ON_SCREEN, member
 from sandbox.model import Issue, Status
 from sandbox.render import View, plain, status_json

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sandbox.server import RunningSandbox, start_sandbox
-from webhooks.logs import LOGGER_NAME, JsonFormatter
+from webhooks.telemetry.logs import LOGGER_NAME, JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from webhooks.logs import EVENTS
+from webhooks.telemetry.logs import EVENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGGED = re.compile(r'log_event\(\s*"([a-z_.]+)"|"event":\s*"([a-z_.]+)"')
@@ -36,7 +36,7 @@ def test_an_event_the_connector_logs_as_json_is_one_flat_line() -> None:
     import json
     import logging
 
-    from webhooks.logs import configure_logging
+    from webhooks.telemetry.logs import configure_logging
 
     stream = io.StringIO()
     handler = configure_logging(stream)

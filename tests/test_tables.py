@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from webhooks.tables import render_table
+from webhooks.cli.tables import render_table
 
 
 def test_columns_align_and_numbers_right_align() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sandbox.server import RunningSandbox
-from webhooks.cli import main
+from webhooks.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"

@@ -10,7 +10,7 @@ import pytest
 from sandbox.server import RunningSandbox
 from tests.cli.conftest import DEMO_APP_YAML, DEMO_SEED, Run, jira_get
 from tests.conftest import SandboxFactory
-from webhooks.cli import main
+from webhooks.cli.main import main
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])

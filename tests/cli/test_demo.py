@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from webhooks.demo import PROGRAM, STORY, Demo
+from webhooks.cli.demo import PROGRAM, STORY, Demo
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = re.compile(r"(sandbox Jira|pmrollup)\s+(http://127\.0\.0\.1:\d+)")
 
 
 def demo_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "webhooks.cli", "demo", *args]
+    return [sys.executable, "-m", "webhooks.cli.main", "demo", *args]
 
 
 def clean_env() -> dict[str, str]:
@@ -60,8 +60,8 @@ def test_demo_tables_match_pmrollup_evaluate(tmp_path: Path, flavor: str) -> Non
         demo.start()
         demo.play()
         env = {**clean_env(), **demo.environ}
-        done = subprocess.run([sys.executable, "-m", "webhooks.cli", "--config", str(tmp_path / "app.yaml"),
-                               "evaluate", PROGRAM, "--dry-run", "--json"],
+        done = subprocess.run([sys.executable, "-m", "webhooks.cli.main", "--config",
+                               str(tmp_path / "app.yaml"), "evaluate", PROGRAM, "--dry-run", "--json"],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         comments = {issue.key: [c.body for c in demo.reader().comments(issue.key)]
                     for issue in demo.program_view()}

@@ -15,9 +15,9 @@ import yaml
 from sandbox.server import RunningSandbox
 from tests.cli.conftest import DEMO_SEED, Run, jira_get
 from tests.conftest import SandboxFactory
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
-PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
+PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import main; sys.exit(main())"]
 FOREIGN = ["On track", "At risk", "Off track"]
 NUMBERS = ("Progress %", "Scope growth %", "Budget used %", "Overdue dependencies")
 

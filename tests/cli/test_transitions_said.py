@@ -17,7 +17,7 @@ from sandbox.server import RunningSandbox
 from tests.cli.conftest import DEMO_SEED, Run
 from tests.conftest import SandboxFactory
 
-PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
+PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import main; sys.exit(main())"]
 RULE = "overdue-dependency"
 MARKER = re.compile(rf"\[pmrollup:{RULE}:(start|clear):PAY-3:(\d+)\]")
 

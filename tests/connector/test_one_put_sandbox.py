@@ -17,8 +17,8 @@ from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.connector.seeds import gateway, program_seed
 from tests.sandbox.test_contract import Contract, load_document
-from webhooks.recompute import BASELINE_KEY, Recomputer
-from webhooks.services import rules_for
+from webhooks.recompute.recomputer import BASELINE_KEY, Recomputer
+from webhooks.recompute.services import rules_for
 
 FLAVORS = ["cloud", "datacenter"]
 TODAY = date(2026, 3, 16)

@@ -19,11 +19,11 @@ from rules.config import AppConfig, load_config
 from rules.model import Program, Project
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
-from webhooks.admin import WEBHOOK_EVENTS, WEBHOOK_NAME, WEBHOOK_PATH
-from webhooks.inbox import SqliteInbox
-from webhooks.recompute import Recomputer
-from webhooks.services import rules_for
-from webhooks.serving import Service
+from webhooks.cli.admin import WEBHOOK_EVENTS, WEBHOOK_NAME, WEBHOOK_PATH
+from webhooks.cli.serving import Service
+from webhooks.recompute.recomputer import Recomputer
+from webhooks.recompute.services import rules_for
+from webhooks.store.inbox import SqliteInbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from tests.e2e.conftest import SECRET, LiveFactory, pending_writes
-from webhooks import signature
+from webhooks.web import signature as signature
 
 PAY_STORIES = [f"PAY-{n}" for n in range(4, 14)] + [f"PAY-{n}" for n in range(14, 24)]
 

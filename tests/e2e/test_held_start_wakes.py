@@ -9,8 +9,8 @@ from pathlib import Path
 from rules.config import load_config
 from tests.conftest import SandboxFactory
 from tests.e2e.conftest import DEMO_SEED, jira_env, reader, register, settle, write_config
-from webhooks.inbox import SqliteInbox
-from webhooks.serving import Service
+from webhooks.cli.serving import Service
+from webhooks.store.inbox import SqliteInbox
 
 QUIET_HOURS = 0.004  # 14.4 seconds: long enough for the steps below, short enough to wait for
 MARKER = re.compile(r"\[pmrollup:overdue-dependency:(start|clear):PAY-3:(\d+)\]")

@@ -24,7 +24,7 @@ from tests.e2e.conftest import (
     write_config,
 )
 from tests.e2e.test_bad_days import EDITS
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
 PMROLLUP = Path(sys.executable).parent / "pmrollup"
 

@@ -11,8 +11,8 @@ from connector.client import Credentials, JiraGateway
 from rules.config import parse_config
 from rules.plan import STATE_KEY
 from tests.conftest import SandboxFactory
-from webhooks.recompute import Recomputer
-from webhooks.services import rules_for
+from webhooks.recompute.recomputer import Recomputer
+from webhooks.recompute.services import rules_for
 
 BLOCKED = 260  # each dependency record takes ~230 bytes: 260 of them alone pass 32 KB
 TODAY = "2026-03-16"

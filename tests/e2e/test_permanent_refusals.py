@@ -8,8 +8,8 @@ from pathlib import Path
 from rules.config import load_config
 from tests.conftest import SMALL_SEED, LogCapture, SandboxFactory
 from tests.e2e.conftest import jira_env, write_config
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.serving import build_worker
+from webhooks.cli.serving import build_worker
+from webhooks.store.inbox import SqliteInbox, Target
 
 
 def test_targets_whose_issue_is_gone_or_whose_key_cannot_exist_are_done_at_once(

@@ -24,7 +24,7 @@ from tests.e2e.conftest import (
     settle,
     write_config,
 )
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
 BIN = Path(sys.executable).parent
 

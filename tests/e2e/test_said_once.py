@@ -15,7 +15,7 @@ from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.e2e.conftest import DEMO_SEED, jira_env, register, settle, write_config
 from tests.e2e.test_kill import start_serve
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
 SCOPE_START = "[pmrollup:scope-creep-critical:start:PAY-2:"
 ADDED = ({"key": "PAY-27", "type": "Story", "summary": "Payout holds for risky merchants", "parent": "PAY-2",

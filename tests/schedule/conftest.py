@@ -19,12 +19,12 @@ import requests
 
 from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
-from webhooks.cli import main
-from webhooks.inbox import SqliteInbox, Target
+from webhooks.cli.main import main
+from webhooks.store.inbox import SqliteInbox, Target
 
 ROOT = Path(__file__).resolve().parents[2]
 # `pmrollup` as its console script runs it, in a child process.
-PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli import main; sys.exit(main())"]
+PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import main; sys.exit(main())"]
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
 DEMO_TODAY = "2026-03-16"
 

@@ -9,7 +9,7 @@ import yaml
 
 from tests.conftest import SMALL_SEED
 from tests.schedule.conftest import APP_YAML, Site, SiteFactory
-from webhooks.admin import WEBHOOK_EVENTS
+from webhooks.cli.admin import WEBHOOK_EVENTS
 
 SCOPED_APP_YAML = APP_YAML.replace("jira: {flavor: FLAVOR}", "jira: {flavor: FLAVOR, projects: [PAY, WEB]}")
 

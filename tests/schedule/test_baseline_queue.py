@@ -15,7 +15,7 @@ from tests.schedule.conftest import (
     wait_for,
 )
 from tests.schedule.test_first_sweep import NO_SCHEDULED_RUNS
-from webhooks.inbox import SqliteInbox, Target
+from webhooks.store.inbox import SqliteInbox, Target
 
 
 def finished(process: Process, timeout: float = 60.0) -> tuple[int, str]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rules.config import ConfigError
-from webhooks.cron import cron_trigger, latest_fire
+from webhooks.schedules.cron import cron_trigger, latest_fire
 
 UTC = ZoneInfo("UTC")
 

@@ -9,10 +9,10 @@ import pytest
 
 from rules.config import load_config
 from tests.schedule.conftest import Site, SiteFactory
-from webhooks.digest import DIGEST_PROPERTY
-from webhooks.inbox import SqliteInbox
-from webhooks.schedule import Schedule
-from webhooks.services import gateway_for
+from webhooks.recompute.services import gateway_for
+from webhooks.schedules.digest import DIGEST_PROPERTY
+from webhooks.schedules.schedule import Schedule
+from webhooks.store.inbox import SqliteInbox
 
 HEADER = "||Project||Health||Progress||Scope growth||Budget used||Open dependencies||"
 

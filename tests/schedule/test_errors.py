@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.schedule.conftest import APP_YAML, PMROLLUP, ROOT, SiteFactory
-from webhooks.cli import main
+from webhooks.cli.main import main
 
 COMMANDS = [
     ("sweep",), ("sweep", "--dry-run", "--json"), ("digest",), ("digest", "PAY-1"), ("fields", "create"),

@@ -25,9 +25,9 @@ from tests.schedule.conftest import (
     searches,
     wait_for,
 )
-from webhooks.inbox import RunRecord, SqliteInbox, Target
-from webhooks.schedule import FIRST_SWEEP, FIRST_SWEEP_STALE_SECONDS, Schedule, first_sweep_attempt
-from webhooks.services import gateway_for
+from webhooks.recompute.services import gateway_for
+from webhooks.schedules.schedule import FIRST_SWEEP, FIRST_SWEEP_STALE_SECONDS, Schedule, first_sweep_attempt
+from webhooks.store.inbox import RunRecord, SqliteInbox, Target
 
 # No scheduled job falls due while a test runs: whatever sweeps is the first start's sweep.
 NO_SCHEDULED_RUNS = """\
@@ -153,7 +153,7 @@ def test_an_attempt_whose_process_died_is_taken_over_after_an_hour() -> None:
 
 
 def test_the_in_process_schedules_of_pmrollup_serve_sweep_a_fresh_store_at_start(site: SiteFactory) -> None:
-    from webhooks.schedule import start_in_background
+    from webhooks.schedules.schedule import start_in_background
 
     here = site(app_yaml=APP_YAML + NO_SCHEDULED_RUNS)
     config = load_config(here.config_path)

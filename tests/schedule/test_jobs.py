@@ -13,15 +13,15 @@ from connector.client import Credentials, JiraGateway, RetryPolicy
 from rules.config import load_config
 from tests.conftest import SMALL_SEED
 from tests.schedule.conftest import APP_YAML, Site, SiteFactory, drain_targets, searches
-from webhooks.inbox import RunRecord, SqliteInbox, Target
-from webhooks.schedule import (
+from webhooks.recompute.services import gateway_for
+from webhooks.schedules.schedule import (
     CATCHUP_FALLBACK,
     CATCHUP_MARGIN_MINUTES,
     Schedule,
     catchup_minutes,
     start_in_background,
 )
-from webhooks.services import gateway_for
+from webhooks.store.inbox import RunRecord, SqliteInbox, Target
 
 AT = datetime(2026, 3, 16, 2, 0, tzinfo=ZoneInfo("UTC"))
 

@@ -14,7 +14,7 @@ import pytest
 from sandbox.server import RunningSandbox
 from tests.conftest import SMALL_SEED
 from tests.schedule.conftest import APP_YAML, PMROLLUP, Process, SpawnSite, wait_for
-from webhooks.schedule import FIRST_SWEEP
+from webhooks.schedules.schedule import FIRST_SWEEP
 
 BIN = Path(sys.executable).parent
 EVERY_SECOND = """\

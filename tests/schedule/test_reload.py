@@ -14,9 +14,9 @@ from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
 from tests.schedule.conftest import APP_YAML, DEMO_SEED, PMROLLUP, Process, SpawnSite, field_value, wait_for
 from tests.schedule.test_first_sweep import EVERY_PROJECT, NO_SCHEDULED_RUNS
-from webhooks.inbox import SqliteInbox
-from webhooks.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
-from webhooks.serving import Service
+from webhooks.cli.serving import Service
+from webhooks.store.inbox import SqliteInbox
+from webhooks.worker.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
 
 RULES_YAML = "rules:\n  files: [rules.yaml]\n"
 SLOW_PROGRESS = """\

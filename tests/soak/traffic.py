@@ -14,7 +14,7 @@ import requests
 from bench.harness import comment_markers, config_for, gateway_for, recomputer_for
 from bench.seeds import GeneratedProgram
 from sandbox.server import RunningSandbox
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
 Edit = Callable[[str, dict[str, Any]], object]
 

@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from rules.config import AppConfig, WebhookSettings, WorkerSettings
-from webhooks import signature
-from webhooks.app import create_app
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
+from webhooks.web import signature as signature
+from webhooks.web.app import create_app
 
 SECRET = "test-webhook-secret"
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"

@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 
 from rules.config import AppConfig
 from tests.webhooks.conftest import SHARED, FakeClock, signed_headers
-from webhooks.app import ACTED_EVENTS
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.worker import SkipDelivery, Worker
+from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.web.app import ACTED_EVENTS
+from webhooks.worker.loop import SkipDelivery, Worker
 
 CAPTURES = SHARED / "jira-payloads" / "webhooks"
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.webhooks.conftest import SECRET, issue_event, signed_headers
 from tests.webhooks.processes import clean_environ, gunicorn, raw_exchange, write_app_yaml
-from webhooks.inbox import SqliteInbox
-from webhooks.signature import SECRET_ENV
+from webhooks.store.inbox import SqliteInbox
+from webhooks.web.signature import SECRET_ENV
 
 HEAD = (b"POST /webhooks/jira HTTP/1.1\r\nHost: pmrollup\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\n")

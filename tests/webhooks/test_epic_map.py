@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connector.sightings import Sighting
-from webhooks.inbox import SqliteInbox, Target
+from webhooks.store.inbox import SqliteInbox, Target
 
 
 def test_epic_map_keeps_the_newest_news_and_assumes_nothing_about_a_doubted_epic(store: SqliteInbox) -> None:

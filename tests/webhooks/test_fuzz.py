@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.webhooks.conftest import SECRET
-from webhooks import signature
-from webhooks.app import ACTED_EVENTS
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
+from webhooks.web import signature as signature
+from webhooks.web.app import ACTED_EVENTS
 
 HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f"),
                       max_size=80)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webhooks.inbox import AuditEntry, SqliteInbox, StoreError, Target
+from webhooks.store.inbox import AuditEntry, SqliteInbox, StoreError, Target
 
 DEBOUNCE, MAX_DELAY = 2.0, 10.0
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import webhooks.inbox_cli  # noqa: F401  (registers the subcommands)
-from webhooks.cli import main
-from webhooks.inbox import AuditEntry, SqliteInbox, Target
+import webhooks.cli.inbox  # noqa: F401  (registers the subcommands)
+from webhooks.cli.main import main
+from webhooks.store.inbox import AuditEntry, SqliteInbox, Target
 
 T0 = 1_772_445_600.0  # 2026-03-02 10:00:00 UTC
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from rules.config import AppConfig
 from tests.webhooks.conftest import WORKER_SCRIPT, completed, issue_event, signed_headers, wait_for
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
 
 
 def post(client: FlaskClient, key: str) -> None:

@@ -13,11 +13,11 @@ from flask.testing import FlaskClient
 from rules.config import AppConfig
 from tests.conftest import LogCapture
 from tests.webhooks.conftest import SECRET, FakeClock, issue_event, signed_headers
-from webhooks.app import create_app
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.logs import EVENTS, LOGGER_NAME, REDACTED, configure_logging, log_event
-from webhooks.telemetry import Metrics
-from webhooks.worker import RecomputeResult, Worker
+from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.telemetry.logs import EVENTS, LOGGER_NAME, REDACTED, configure_logging, log_event
+from webhooks.telemetry.metrics import Metrics
+from webhooks.web.app import create_app
+from webhooks.worker.loop import RecomputeResult, Worker
 
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
 NUMBER = r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[+-]Inf|NaN"

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from tests.webhooks.conftest import WORKER_SCRIPT, completed, wait_for
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.worker import holder_is_gone
+from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.worker.loop import holder_is_gone
 
 LONG_LEASE = "3600"  # far longer than the test waits: only freeing the lease can let it pass
 

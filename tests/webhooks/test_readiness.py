@@ -17,10 +17,10 @@ from sandbox.server import RunningSandbox
 from tests.conftest import SMALL_SEED, SandboxFactory
 from tests.webhooks.conftest import SECRET, FakeClock, make_config
 from tests.webhooks.processes import clean_environ, gunicorn, write_app_yaml
-from webhooks.app import create_app
-from webhooks.inbox import SiteProblem, SqliteInbox
-from webhooks.readiness import JIRA_PROBE_SECONDS, CachedProbe, JiraCheck, SiteProblems, jira_probe
-from webhooks.signature import SECRET_ENV
+from webhooks.store.inbox import SiteProblem, SqliteInbox
+from webhooks.web.app import create_app
+from webhooks.web.readiness import JIRA_PROBE_SECONDS, CachedProbe, JiraCheck, SiteProblems, jira_probe
+from webhooks.web.signature import SECRET_ENV
 
 
 def jira_environ(url: str, user: str = "admin@example.com", token: str = "token") -> dict[str, str]:

@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from rules.config import ConfigError
 from tests.conftest import LogCapture
 from tests.webhooks.conftest import SECRET, issue_event, make_config, signed_headers
-from webhooks import signature
-from webhooks.app import create_app
-from webhooks.inbox import SqliteInbox
+from webhooks.store.inbox import SqliteInbox
+from webhooks.web import signature as signature
+from webhooks.web.app import create_app
 
 URL = "/webhooks/jira"
 

@@ -10,10 +10,10 @@ import pytest
 from rules.config import AppConfig, ConfigError, load_config
 from tests.conftest import SMALL_SEED, SandboxFactory
 from tests.webhooks.conftest import issue_event, signed_headers
-from webhooks.app import create_app
-from webhooks.cli import main
-from webhooks.inbox import SqliteInbox
-from webhooks.signature import SECRET_ENV
+from webhooks.cli.main import main
+from webhooks.store.inbox import SqliteInbox
+from webhooks.web.app import create_app
+from webhooks.web.signature import SECRET_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from webhooks.signature import sign, verify
+from webhooks.web.signature import sign, verify
 
 
 def test_signature_is_hmac_sha256_of_the_raw_body_with_method_prefix() -> None:

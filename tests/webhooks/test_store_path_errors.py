@@ -20,7 +20,7 @@ from tests.webhooks.processes import (
     wait_for_line,
     write_app_yaml,
 )
-from webhooks.signature import SECRET_ENV
+from webhooks.web.signature import SECRET_ENV
 
 # Each bad store path: how to make it in a folder, and what the message must say.
 BAD_STORES = {

@@ -18,9 +18,9 @@ import pytest
 from rules.config import AppConfig
 from tests.conftest import LogCapture
 from tests.webhooks.conftest import SECRET, issue_event, make_config, signed_headers, wait_for
-from webhooks.app import create_app
-from webhooks.inbox import SqliteInbox, StoreError, Target
-from webhooks.worker import Worker
+from webhooks.store.inbox import SqliteInbox, StoreError, Target
+from webhooks.web.app import create_app
+from webhooks.worker.loop import Worker
 
 URL = "/webhooks/jira"
 BALLAST_BYTES = 256 * 1024  # what the test frees, as an admin deleting old files would

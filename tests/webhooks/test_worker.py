@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from rules.config import AppConfig
 from tests.conftest import LogCapture
 from tests.webhooks.conftest import FakeClock, issue_event, make_config, signed_headers
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.worker import RecomputeResult, SkipDelivery, Worker, backoff_seconds
+from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.worker.loop import RecomputeResult, SkipDelivery, Worker, backoff_seconds
 
 
 def program_of(payload: dict[str, Any]) -> list[Target]:

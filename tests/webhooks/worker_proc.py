@@ -9,8 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 from rules.config import AppConfig, WorkerSettings
-from webhooks.inbox import SqliteInbox, Target
-from webhooks.worker import Worker
+from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.worker.loop import Worker
 
 
 def main() -> int:

@@ -1,0 +1,1 @@
+"""The command line: `pmrollup` and its subcommands (webhooks.cli.main), including `serve`."""

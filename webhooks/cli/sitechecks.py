@@ -1,0 +1,110 @@
+"""`pmrollup check`'s live tests of what the site lets pmrollup write: the options of select outputs,
+and each recorded site problem, cleared once it is fixed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from connector.client import JiraGateway
+from connector.errors import ConnectorError, JiraNotFound
+from connector.fieldmap import FieldCatalog
+from connector.writer import allowed_values
+from rules.config import OUTPUT_KINDS, AppConfig
+from rules.metrics import HEALTH_VALUES
+from webhooks.store.siteproblems import SiteProblem, SiteProblems
+
+# The values pmrollup writes to each select output.
+SELECT_VALUES: dict[str, tuple[str, ...]] = {"health": HEALTH_VALUES}
+OUTPUT_FIELD_KINDS = {"number": {"number"}, "select": {"option", "string"}}
+OPTIONS_HINT = {
+    "cloud": "Jira settings > Issues > Custom fields > {name} > Contexts and default value > Edit options",
+    "datacenter": "Administration > Issues > Custom fields > {name} > Configure > Edit Options",
+}
+
+
+@dataclass
+class Findings:
+    """What the live tests found: problems to fix and notes of what holds."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def options_fix(config: AppConfig, name: str, missing: list[str]) -> str:
+    """Say which options to add to a select field, and where."""
+    where = OPTIONS_HINT.get(config.jira.flavor, OPTIONS_HINT["cloud"]).format(name=name)
+    return f"add {'the option' if len(missing) == 1 else 'the options'} {', '.join(missing)} ({where})"
+
+
+def check_select_options(config: AppConfig, gateway: JiraGateway, catalog: FieldCatalog,
+                         samples: Mapping[str, str]) -> Findings:
+    """Check every select output holds the values pmrollup writes: Cloud through the field's context
+    options, Data Center (which has no option endpoint) through editmeta's allowed values."""
+    found = Findings()
+    for metric, name in config.outputs.items():
+        info = catalog.find(name)
+        values = SELECT_VALUES.get(metric)
+        if info is None or values is None or info.kind != "option":
+            continue
+        for key in dict.fromkeys(samples.values()) or [None]:
+            try:
+                options = gateway.select_options(info.id, key)
+            except ConnectorError as exc:
+                found.problems.append(f"outputs.{metric}: cannot read the options of '{name}': {exc}")
+                break
+            if options is None:
+                continue  # off the sample's screen: the screen check says so
+            missing = [v for v in values if v not in options]
+            if missing:
+                found.problems.append(
+                    f"outputs.{metric}: the select field '{name}' ({info.id}) lacks what pmrollup writes"
+                    f"{f' (seen on {key})' if key else ''}: {options_fix(config, name, missing)}")
+            else:
+                found.notes.append(f"options: '{name}' offers every value pmrollup writes "
+                                   f"({', '.join(values)})")
+            break
+    return found
+
+
+def recheck_site_problems(config: AppConfig, gateway: JiraGateway, store: SiteProblems) -> Findings:
+    """Re-test each recorded site problem live; clear the fixed ones, report the others with a fix."""
+    found = Findings()
+    for problem in store.site_problems():
+        still = _still_refused(config, gateway, problem)
+        if still is None:
+            store.clear_site_problem(problem)
+            where = f"{problem.jira_project} {problem.issue_type} issues"
+            found.notes.append(f"site: fixed, written again from the next recompute: '{problem.field_name}' "
+                               f"on {where}")
+        else:
+            found.problems.append(f"site: {problem.describe()}; now: {still}")
+    return found
+
+
+def _still_refused(config: AppConfig, gateway: JiraGateway, problem: SiteProblem) -> str | None:
+    """Return what still keeps pmrollup from writing the field on the problem's issue, else None."""
+    info = gateway.field_catalog().find(problem.field_name)
+    if info is None:
+        return f"no field named '{problem.field_name}': run `pmrollup fields create`"
+    metric = next((m for m, n in config.outputs.items() if n == problem.field_name), None)
+    kinds = OUTPUT_FIELD_KINDS.get(OUTPUT_KINDS.get(metric or "", ""), set())
+    if kinds and info.kind not in kinds:
+        wanted = " or ".join(sorted(kinds))
+        return f"'{info.name}' holds {info.kind}: point outputs.{metric} at a field of type {wanted}"
+    try:
+        meta = gateway.edit_meta(problem.issue_key)
+    except JiraNotFound:
+        return None  # the issue is gone; a refusal on another issue would be recorded anew
+    except ConnectorError as exc:
+        return f"cannot read the edit screen of {problem.issue_key}: {exc}"
+    if info.id not in (meta.get("fields") or {}):
+        return (f"not on the edit screen of {problem.jira_project} {problem.issue_type} issues: add it to "
+                "that issue type's edit screen")
+    values = SELECT_VALUES.get(metric or "")
+    if values and info.kind == "option":
+        options = allowed_values(meta, info.id) or []
+        missing = [v for v in values if v not in options]
+        if missing:
+            return options_fix(config, info.name, missing)
+    return None

@@ -1,0 +1,303 @@
+"""Recompute projects and programs: read from Jira, roll up, judge, and write back what changed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from connector.errors import JiraBadRequest, JiraNotFound
+from rules.announce import pending_markers
+from rules.baseline import (
+    Baseline,
+    parse_baseline,
+    should_take_baseline,
+    take_baseline,
+)
+from rules.config import AppConfig, ConfigError
+from rules.engine import Finding, RuleSet, evaluate, health_of
+from rules.metrics import project_metrics
+from rules.model import Blocker, Program, Project, WorkItem
+from rules.plan import STATE_KEY, WritePlan, announced_of, plan_writes, read_state
+from rules.program import Snapshot, program_metrics
+from webhooks.recompute.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
+
+__all__ = ["BASELINE_KEY", "Evaluation", "Gateway", "IssueResult", "Recomputer", "Write"]
+
+
+log = logging.getLogger("pmrollup.recompute")
+NOW_ENV = "PMROLLUP_NOW"
+
+
+class Gateway(Writer, Protocol):
+    """The Jira calls a recompute makes (connector.JiraGateway provides them)."""
+
+    def program_with_projects(self, key: str, reconcile: Sequence[str | int] = ()
+                              ) -> tuple[Program, list[Project]]: ...
+    def projects(self, keys: Sequence[str], reconcile: Sequence[str | int] = ()) -> list[Project]: ...
+    def work_items(self, project_keys: Sequence[str], reconcile: Sequence[str | int] = ()
+                   ) -> list[WorkItem]: ...
+    def blockers(self, keys: Sequence[str]) -> dict[str, Blocker]: ...
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    """What one project or program evaluated to, and what was (or would be) written."""
+
+    key: str
+    level: str
+    summary: str
+    metrics: Mapping[str, Any]
+    findings: tuple[Finding, ...]
+    plan: WritePlan
+    fields_written: int = 0
+    comments_posted: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of `pmrollup evaluate --json` for one issue."""
+        return {
+            "key": self.key,
+            "level": self.level,
+            "metrics": {k: _json_value(v) for k, v in self.metrics.items()},
+            "findings": [{"rule": f.rule, "severity": f.severity, "message": f.message,
+                          "details": _json_value(f.details)} for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A program (with its projects) or a lone project, evaluated."""
+
+    top: IssueResult
+    projects: tuple[IssueResult, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def results(self) -> tuple[IssueResult, ...]:
+        return (*self.projects, self.top) if self.top.level == "program" else (self.top,)
+
+    def wake_at(self) -> datetime | None:
+        """Return when the first comment held by quiet hours is due, if any is held."""
+        held = [r.plan.wake_at for r in self.results if r.plan.wake_at is not None]
+        return min(held) if held else None
+
+    def findings_by_severity(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for result in self.results:
+            for finding in result.findings:
+                counts[finding.severity] += 1
+        return dict(counts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the documented `--json` shape."""
+        return {
+            **self.top.as_dict(),
+            "projects": [p.as_dict() for p in self.projects],
+            "writes": [r.plan.as_dict() for r in self.results if not r.plan.is_empty],
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(v) for v in value]
+    return value
+
+
+@dataclass
+class Recomputer:
+    """Evaluate targets end to end with one gateway, one rule set and one notion of today."""
+
+    config: AppConfig
+    gateway: Gateway
+    rules: RuleSet
+    audit: Callable[[Sequence[Write]], None] | None = None
+    site: SiteLedger | None = None
+    today: Callable[[], date] | None = None
+    clock: Callable[[], float] = time.time
+    problems: list[str] = field(default_factory=list)
+
+    def _today(self) -> date:
+        return self.today() if self.today else self.config.today()
+
+    def now(self) -> datetime:
+        """Return the moment this recompute stamps on findings and comments."""
+        return self._now()
+
+    def _now(self) -> datetime:
+        """Return the moment stamped on findings and comments: `PMROLLUP_NOW` (an ISO time, for trials
+        and tests that move pmrollup's clock) when set; on a frozen today (PMROLLUP_TODAY, or `today`
+        given), that day at the clock's time of day, so dates agree with each other."""
+        moment = os.environ.get(NOW_ENV, "").strip()
+        if moment:
+            return fixed_now(moment)
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if self.today is None and not os.environ.get("PMROLLUP_TODAY", "").strip():
+            return now
+        return datetime.combine(self._today(), now.timetz())
+
+    def program(self, key: str, changed: Collection[str] | None = None,
+                reconcile: Sequence[str | int] = (), dry_run: bool = False) -> Evaluation:
+        """Recompute an initiative: `changed` epics from their items (None: every epic), the rest
+        from the snapshots their `pmrollup.state` holds."""
+        program, projects = self.gateway.program_with_projects(key, reconcile)
+        refresh = [p for p in projects
+                   if changed is None or p.key in changed or _snapshot_of(p) is None]
+        results = self._projects(refresh, has_program=True, reconcile=reconcile, dry_run=dry_run,
+                                 read=projects)
+        snapshots: dict[str, Snapshot] = {}
+        fresh = {r.key: r for r in results}
+        for project in projects:
+            if project.key in fresh:
+                snapshots[project.key] = Snapshot.from_dict(fresh[project.key].plan.snapshot or {})
+            else:
+                stored = _snapshot_of(project)
+                if stored is not None:
+                    snapshots[project.key] = stored
+        owners = {p.key: program.key for p in projects}
+        metrics = program_metrics(program, snapshots, self._today(), owners)
+        findings = self._judge("program", program.key, program.jira_project, metrics.values,
+                               metrics.details())
+        metrics = metrics.with_health(health_of(findings))
+        top = self._finish(program, "program", metrics.values, findings, None, None, dry_run)
+        return Evaluation(top=top, projects=tuple(sorted(results, key=lambda r: r.key)),
+                          problems=tuple(self.problems))
+
+    def project(self, key: str, reconcile: Sequence[str | int] = (), dry_run: bool = False,
+                has_program: bool = False) -> Evaluation:
+        """Recompute one epic from its items."""
+        projects = self.gateway.projects([key], reconcile)
+        if not projects:
+            raise JiraNotFound(f"not found in Jira: project {key}", 404)
+        has = has_program or projects[0].program_key is not None
+        [result] = self._projects(projects, has_program=has, reconcile=reconcile, dry_run=dry_run)
+        return Evaluation(top=result, problems=tuple(self.problems))
+
+    def _projects(self, projects: Sequence[Project], has_program: bool,
+                  reconcile: Sequence[str | int], dry_run: bool,
+                  read: Sequence[Project] = ()) -> list[IssueResult]:
+        """Recompute epics from their items; `read` are other epics already read in this pass."""
+        if not projects:
+            return []
+        items = self.gateway.work_items([p.key for p in projects], reconcile)
+        by_epic: dict[str, list[WorkItem]] = defaultdict(list)
+        for item in items:
+            if item.epic_key:
+                by_epic[item.epic_key].append(item)
+        blockers = self._blockers(projects, by_epic, _as_blockers([*projects, *read], items))
+        today = self._today()
+        results = []
+        for project in projects:
+            children = by_epic.get(project.key, [])
+            baseline, reason = parse_baseline(project.properties.get(BASELINE_KEY))
+            if reason and project.properties.get(BASELINE_KEY) is not None:
+                self._problem(f"{project.key}: stored baseline ignored: {reason}")
+            new_baseline: Baseline | None = None
+            if should_take_baseline(project, baseline):
+                baseline = new_baseline = take_baseline(children, today)
+            metrics = project_metrics(project, children, blockers, baseline, today,
+                                      hourly_rate=self.config.hourly_rate,
+                                      has_program=has_program or project.program_key is not None,
+                                      link_types=self.config.dependency_link_types)
+            findings = self._judge("project", project.key, project.jira_project, metrics.values,
+                                   metrics.details())
+            metrics = metrics.with_health(health_of(findings))
+            results.append(self._finish(project, "project", metrics.values, findings,
+                                        metrics.snapshot(), new_baseline, dry_run))
+        return results
+
+    def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]],
+                  known: Mapping[str, Blocker]) -> dict[str, Blocker]:
+        """Return the blockers of the epics' dependencies, searching only for those not yet read."""
+        wanted: set[str] = set()
+        for project in projects:
+            members = {project.key} | {i.key for i in by_epic.get(project.key, [])}
+            links = [*project.links, *(link for i in by_epic.get(project.key, []) for link in i.links)]
+            wanted |= {link.blocker_key for link in links
+                       if link.dependent_key in members and link.blocker_key not in members}
+        found = {key: known[key] for key in wanted if key in known}
+        missing = sorted(wanted - set(found))
+        return {**found, **self.gateway.blockers(missing)} if missing else found
+
+    def _judge(self, level: str, key: str, jira_project: str, values: Mapping[str, Any],
+               details: Mapping[str, Any]) -> list[Finding]:
+        problems: list[str] = []
+        findings = evaluate(self.rules, level, key, jira_project, values, self._today(), details,
+                            problems)
+        for problem in problems:
+            self._problem(problem)
+        return findings
+
+    def _landed(self, key: str, previous: Mapping[str, Any] | None) -> list[str]:
+        """Return which of the state's pending comments landed: a recompute stopped between storing a
+        transition and confirming its comment (a failed POST, a kill) lists the issue's comments once."""
+        markers = pending_markers(announced_of(previous), key)
+        return _landed_markers(self.gateway.comments(key), markers) if markers else []
+
+    def _problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+            log.warning(text)
+
+    def _finish(self, issue: Project | Program, level: str, values: Mapping[str, Any],
+                findings: Sequence[Finding], snapshot: Mapping[str, Any] | None,
+                new_baseline: Baseline | None, dry_run: bool) -> IssueResult:
+        previous = read_state(issue.properties.get(STATE_KEY))
+        plan = plan_writes(
+            issue.key, level, values, findings,
+            previous_state=previous, current_outputs=issue.outputs, outputs=self.config.outputs,
+            labels=issue.labels, comments=self.config.comments, now=self._now(), snapshot=snapshot,
+            status_comment_id=(previous or {}).get("status_comment_id"),
+            posted_markers=self._landed(issue.key, previous),
+        )
+        result = IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
+                             findings=tuple(findings), plan=plan)
+        if dry_run:
+            return result
+        try:
+            fields, comments = WriteBack(self.config, self.gateway, self.audit, self.site, self.clock).apply(
+                issue, plan, findings, new_baseline)
+        except (JiraBadRequest, JiraNotFound) as exc:
+            # Refused for good (gone, or an edit Jira will never take): the other issues still land.
+            self._problem(f"{issue.key}: not written: {exc}")
+            return result
+        return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
+                           findings=tuple(findings), plan=plan, fields_written=fields,
+                           comments_posted=comments)
+
+
+def fixed_now(text: str) -> datetime:
+    """Read `PMROLLUP_NOW` (ISO 8601, e.g. 2026-03-16T09:00:00+00:00; no zone means UTC)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{NOW_ENV}={text!r} is not a time: use ISO 8601, e.g. 2026-03-16T09:00:00+00:00"
+                          ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _landed_markers(comments: Sequence[Any], markers: Sequence[str]) -> list[str]:
+    return [m for m in markers if any(m in str(getattr(c, "body", "")) for c in comments)]
+
+
+def _as_blockers(projects: Iterable[Project], items: Iterable[WorkItem]) -> dict[str, Blocker]:
+    """Return epics and items read in this pass as the blockers a blocker search would return."""
+    found = {p.key: Blocker(p.key, p.status_category, p.due_date, p.key, p.jira_project) for p in projects}
+    for item in items:  # a sub-task names no epic as a blocker (connector.convert.to_blocker)
+        found[item.key] = Blocker(item.key, item.status_category, item.due_date,
+                                  None if item.is_subtask else item.epic_key, item.key.rsplit("-", 1)[0])
+    return found
+
+
+def _snapshot_of(project: Project) -> Snapshot | None:
+    state = read_state(project.properties.get(STATE_KEY))
+    return Snapshot.stored((state or {}).get("snapshot"))
+

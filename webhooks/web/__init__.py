@@ -1,0 +1,1 @@
+"""The web side: `POST /webhooks/jira` stores deliveries; /healthz, /readyz, /metrics."""

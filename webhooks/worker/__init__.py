@@ -1,0 +1,1 @@
+"""The worker: routes stored deliveries into targets and recomputes the due ones."""
