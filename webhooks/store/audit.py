@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from webhooks.store import SqliteStore
+from webhooks.store.sqlite import SqliteStore
 
 
 @dataclass(frozen=True)
