@@ -91,7 +91,7 @@ class HierarchyReads(GatewayBase):
         fields = list(dict.fromkeys(ids.project_fields() + ids.program_fields()))
         wanted = check_key(key)
         try:
-            found = self._search(self.jql.program_with_projects(wanted), fields, STATE_PROPERTIES, reconcile)
+            found = self.search(self.jql.program_with_projects(wanted), fields, STATE_PROPERTIES, reconcile)
         except JiraBadRequest as exc:
             # `key = X` naming a missing issue is a 400 in Jira: report it as the missing issue it is.
             if wanted in {k.upper() for m in exc.messages for k in QUOTED_KEY.findall(m)}:
@@ -107,7 +107,7 @@ class HierarchyReads(GatewayBase):
         """Return the epics of one initiative with their outputs and pmrollup properties."""
         if self.jql.program_link_is_parent():
             ids = self.field_ids()
-            found = self._search(self.jql.projects_of_programs([program_key]), ids.project_fields(),
+            found = self.search(self.jql.projects_of_programs([program_key]), ids.project_fields(),
                                  STATE_PROPERTIES, reconcile)
             return [to_project(r, ids, self.config) for r in found]
         link = self.config.hierarchy.program_link
@@ -119,7 +119,7 @@ class HierarchyReads(GatewayBase):
         ids = self.field_ids()
         found: list[dict[str, Any]] = []
         for batch in batches(keys):
-            found += self._search(self.jql.issues_by_key(batch), ids.project_fields(), STATE_PROPERTIES,
+            found += self.search(self.jql.issues_by_key(batch), ids.project_fields(), STATE_PROPERTIES,
                                   reconcile)
         return [to_project(r, ids, self.config) for r in found]
 
@@ -127,15 +127,15 @@ class HierarchyReads(GatewayBase):
         """Return the epics under no initiative, in the configured Jira projects."""
         ids = self.field_ids()
         if self.jql.program_link_is_parent():
-            found = self._search(self.jql.projects_without_program(), ids.project_fields(), STATE_PROPERTIES)
+            found = self.search(self.jql.projects_without_program(), ids.project_fields(), STATE_PROPERTIES)
             return [to_project(r, ids, self.config) for r in found]
-        found = self._search(self.jql.all_projects(), ids.project_fields(), STATE_PROPERTIES)
+        found = self.search(self.jql.all_projects(), ids.project_fields(), STATE_PROPERTIES)
         return [p for p in (to_project(r, ids, self.config) for r in found) if p.program_key is None]
 
     def programs(self) -> list[Program]:
         """Return every initiative in the configured Jira projects."""
         ids = self.field_ids()
-        return [to_program(r, ids) for r in self._search(self.jql.programs(), ids.program_fields(),
+        return [to_program(r, ids) for r in self.search(self.jql.programs(), ids.program_fields(),
                                                          STATE_PROPERTIES)]
 
     def work_items(self, project_keys: Sequence[str], reconcile: Sequence[str | int] = ()) -> list[WorkItem]:
@@ -143,12 +143,12 @@ class HierarchyReads(GatewayBase):
         ids = self.field_ids()
         items: list[WorkItem] = []
         for batch in batches(project_keys):
-            raws = self._search(self.jql.items_of(batch), ids.item_fields(), (), reconcile)
+            raws = self.search(self.jql.items_of(batch), ids.item_fields(), (), reconcile)
             items += [to_work_item(r, ids, self.config) for r in raws]
         if self.config.hierarchy.count_subtasks and items:
             epic_of = {i.key: i.epic_key for i in items}
             for batch in batches(list(epic_of)):
-                raws = self._search(self.jql.subtasks_of(batch), ids.item_fields(), (), reconcile)
+                raws = self.search(self.jql.subtasks_of(batch), ids.item_fields(), (), reconcile)
                 for raw in raws:
                     parent = key_of(fields_of(raw).get("parent"))
                     items.append(to_work_item(raw, ids, self.config, epic_key=epic_of.get(parent or "")))
@@ -157,7 +157,7 @@ class HierarchyReads(GatewayBase):
     def items_updated_since(self, jira_projects: Sequence[str], since: date) -> list[WorkItem]:
         """Return the work items of the Jira projects updated on or after a date, all pages."""
         ids = self.field_ids()
-        raws = self._search(self.jql.items_updated_since(jira_projects, since.isoformat()),
+        raws = self.search(self.jql.items_updated_since(jira_projects, since.isoformat()),
                             ids.item_fields())
         return [to_work_item(r, ids, self.config) for r in raws]
 
@@ -167,7 +167,7 @@ class HierarchyReads(GatewayBase):
         found: dict[str, Blocker] = {}
         for batch in batches(keys):
             try:
-                raws = self._search(self.jql.issues_by_key(batch), ids.blocker_fields())
+                raws = self.search(self.jql.issues_by_key(batch), ids.blocker_fields())
             except JiraBadRequest as exc:
                 # Jira answers 400 for `key in (...)` naming an issue that does not exist.
                 gone = {k.upper() for m in exc.messages for k in QUOTED_KEY.findall(m)}
@@ -175,7 +175,7 @@ class HierarchyReads(GatewayBase):
                 if not gone or len(remaining) == len(batch):
                     raise
                 log.info(json.dumps({"event": "jira.blockers_gone", "keys": sorted(gone)}))
-                raws = (self._search(self.jql.issues_by_key(remaining), ids.blocker_fields())
+                raws = (self.search(self.jql.issues_by_key(remaining), ids.blocker_fields())
                         if remaining else [])
             for raw in raws:
                 level = level_of(fields_of(raw).get("issuetype"), self.config)
@@ -187,7 +187,7 @@ class HierarchyReads(GatewayBase):
         """Return each issue's changelog, oldest change first."""
         result: dict[str, list[Change]] = {}
         for batch in batches(keys):
-            for raw in self._search(self.jql.issues_by_key(batch), ["status"], expand="changelog"):
+            for raw in self.search(self.jql.issues_by_key(batch), ["status"], expand="changelog"):
                 log_part = raw.get("changelog") or {}
                 total, shown = log_part.get("total"), len(log_part.get("histories") or [])
                 if isinstance(total, int) and total > shown:
