@@ -18,6 +18,7 @@ from sandbox.store import Store
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 DEFAULT_USERS = ({"email": "admin@example.com", "token": "token", "admin": True, "name": "Site Admin"},)
 SEED_CREATED = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+SEEDS_DIR = Path(__file__).resolve().parent / "seeds"  # the shipped seeds: demo.yaml, small.yaml
 
 
 class SeedError(ValueError):

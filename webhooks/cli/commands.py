@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from rules.wording import counted, with_article
+from sandbox.seed import SEEDS_DIR
 from webhooks.cli.base import CommandError, load, subcommand
 
 
 @subcommand
 def _sandbox(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sandbox", help="serve the stand-in Jira on loopback")
-    p.add_argument("--seed", default=str(Path(__file__).resolve().parent.parent / "sandbox" / "seeds"
+    p.add_argument("--seed", default=str(SEEDS_DIR
                                          / "demo.yaml"), help="seed YAML (default: the demo program)")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--host", default="127.0.0.1")

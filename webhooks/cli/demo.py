@@ -25,6 +25,7 @@ from connector.updates import portfolio
 from rules.config import AppConfig, load_config
 from rules.model import Program, Project
 from rules.wording import counted
+from sandbox.seed import SEEDS_DIR
 from webhooks.cli.admin import WEBHOOK_PATH, register_webhook
 from webhooks.cli.base import CommandError, subcommand
 from webhooks.cli.tables import cell, render_table
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from sandbox.server import RunningSandbox
     from webhooks.cli.serving import Service
 
-SEED = Path(__file__).resolve().parent.parent / "sandbox" / "seeds" / "demo.yaml"
+SEED = SEEDS_DIR / "demo.yaml"
 TODAY = "2026-03-16"  # the demo seed's figures are as of this day
 PROGRAM = "PAY-1"
 COLUMNS = ("progress_pct", "scope_growth_pct", "budget_used_pct", "dependencies_overdue", "health")
