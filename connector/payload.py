@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from connector.events import ISSUE_EVENTS, LINK_EVENTS, OLD_WORKLOG_EVENT, WORKLOG_EVENTS
+
 KEY_PATTERN = re.compile(r"\b([A-Z][A-Z0-9_]*-[1-9][0-9]*)\b")
 
 # Changelog field names that move an issue in the hierarchy, by their lower-cased name.
@@ -17,11 +19,8 @@ PARENT_FIELDS = {
     "parent link": "Parent Link",
 }
 
-# Events that are about one issue and useless without it.
-ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                          "jira:worklog_updated"})
-LINK_EVENTS = frozenset({"issuelink_created", "issuelink_deleted"})
-WORKLOG_EVENTS = frozenset({"worklog_created", "worklog_updated", "worklog_deleted"})
+# Events that are about one issue and useless without it (the older worklog event sends its issue).
+NEEDS_ISSUE = frozenset({*ISSUE_EVENTS, OLD_WORKLOG_EVENT})
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def read_payload(body: object, epic_link_id: str | None = None,
     issue = body.get("issue") if isinstance(body.get("issue"), dict) else None
     issue_id = text(dig(issue, "id"))
     issue_key = text(dig(issue, "key"))
-    if event in ISSUE_EVENTS and issue_id is None and issue_key is None:
+    if event in NEEDS_ISSUE and issue_id is None and issue_key is None:
         return Unusable(f"{event} without an issue id or key")
     link = _link(body.get("issueLink"))
     if event in LINK_EVENTS and (link is None or link.source_id is None or link.destination_id is None):

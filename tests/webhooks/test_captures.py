@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from connector.events import ACTED_EVENTS
 from rules.config import AppConfig
 from tests.webhooks.conftest import SHARED, FakeClock, signed_headers
 from webhooks.store.inbox import SqliteInbox, Target
-from webhooks.web.app import ACTED_EVENTS
 from webhooks.worker.loop import SkipDelivery, Worker
 
 CAPTURES = SHARED / "jira-payloads" / "webhooks"

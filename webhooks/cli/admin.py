@@ -11,6 +11,7 @@ from typing import Any
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
+from connector.events import WEBHOOK_EVENTS
 from connector.hierarchy import quote
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
@@ -21,10 +22,6 @@ from webhooks.web.signature import SECRET_ENV, secret_from
 
 WEBHOOK_NAME = "pmrollup"
 WEBHOOK_PATH = "/webhooks/jira"
-# The events pmrollup acts on (webhooks.app.ACTED_EVENTS, by their admin-webhook names).
-WEBHOOK_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                  "issuelink_created", "issuelink_deleted",
-                  "worklog_created", "worklog_updated", "worklog_deleted")
 CREATED_KIND = {"number": "number", "select": "select"}
 
 

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
+from connector.events import ACTED_EVENTS, IGNORED_EVENT_PREFIXES
 from rules.config import AppConfig, ConfigError, config_path, load_config
 from webhooks.store.inbox import Inbox, SqliteInbox, StoreError
 from webhooks.telemetry.logs import describe, ensure_logging, log_event
@@ -22,19 +23,6 @@ from webhooks.web.readiness import CachedProbe, JiraCheck, Readiness, SiteProble
 from webhooks.web.signature import SECRET_ENV
 
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
-
-# Events the worker turns into recomputes; `jira:worklog_updated` is the name older Jira versions send.
-ACTED_EVENTS = frozenset({
-    "jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-    "issuelink_created", "issuelink_deleted",
-    "worklog_created", "worklog_updated", "worklog_deleted", "jira:worklog_updated",
-})
-
-# Well-formed events pmrollup does not act on: answered 200 with one log line.
-IGNORED_EVENT_PREFIXES = (
-    "comment_", "sprint_", "board_", "user_", "project_", "version_", "attachment_", "option_",
-    "issuetype_", "issue_property_", "jira:version_", "filter_", "component_", "webhook_",
-)
 
 _LABEL = re.compile(r"[a-z0-9_:]{1,48}")
 
