@@ -15,8 +15,8 @@ from typing import Any
 
 from connector.errors import ConnectorError
 from connector.fieldmap import FieldInfo
+from rules.sameness import as_number, same_value
 
-NUMBER_TOLERANCE = 0.05
 PROPERTY_LIMIT_BYTES = 32 * 1024  # Jira refuses issue property values above 32 KB
 
 
@@ -92,29 +92,6 @@ class FieldUpdate:
         if self.properties:
             body["properties"] = [{"key": k, "value": v} for k, v in self.properties.items()]
         return body
-
-
-def as_number(value: object) -> float | None:
-    """Return a number as float; None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def same_value(new: object, old: object) -> bool:
-    """Say whether Jira already holds `new`: numbers within 0.05, text ignoring edge spaces."""
-    if isinstance(old, dict) and "value" in old:
-        old = old["value"]
-    new_number, old_number = as_number(new), as_number(old)
-    if new_number is not None and old_number is not None:
-        return abs(new_number - old_number) < NUMBER_TOLERANCE + 1e-9
-    if isinstance(new, str) and isinstance(old, str):
-        return new.strip() == old.strip()
-    if isinstance(new, date) and isinstance(old, str):
-        return new.isoformat() == old[:10]
-    if new in (None, "") and old in (None, ""):
-        return True
-    return new == old
 
 
 def encode(info: FieldInfo, value: object) -> object:

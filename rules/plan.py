@@ -27,6 +27,7 @@ from rules.announce import Decision, Transition, Unsaid, confirm, decide, resolv
 from rules.comments import START, clear_text, parse_time, start_text, status_marker, status_text
 from rules.config import CommentSettings
 from rules.engine import Finding
+from rules.sameness import same_value
 from rules.statesize import fit_state
 
 STATE_KEY = "pmrollup.state"
@@ -106,24 +107,11 @@ def json_scalar(value: object) -> object:
     return value
 
 
-def _same(new: object, current: object) -> bool:
-    if isinstance(current, Mapping):  # a select field as Jira returns it: {"value": "at-risk"}
-        current = current.get("value")
-    if new is None or current is None:
-        return new is None and current in (None, "")
-    if isinstance(new, int | float) and not isinstance(new, bool):
-        try:
-            return math.isclose(float(new), float(current), abs_tol=0.005)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return False
-    return str(new) == str(current)
-
-
 def changed_fields(metrics: Mapping[str, Any], current: Mapping[str, object],
                    outputs: Mapping[str, str]) -> dict[str, object]:
     """Return {metric: new value} for the configured outputs whose Jira value differs."""
     return {name: json_scalar(metrics[name]) for name in outputs
-            if name in metrics and not _same(json_scalar(metrics[name]), current.get(name))}
+            if name in metrics and not same_value(json_scalar(metrics[name]), current.get(name))}
 
 
 def _read_back(state: Mapping[str, Any] | None, announced: Mapping[str, Any]) -> dict[str, Any] | None:

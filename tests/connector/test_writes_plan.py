@@ -8,6 +8,7 @@ from connector.base import Credentials
 from connector.errors import ConnectorError
 from connector.fieldmap import FieldInfo
 from connector.writes import check_property_size, plan_update
+from rules.plan import changed_fields
 
 PROGRESS = FieldInfo("customfield_1", "Progress %", "number")
 HEALTH_SELECT = FieldInfo("customfield_2", "Health", "option", options=("on-track", "at-risk", "off-track"))
@@ -15,8 +16,28 @@ HEALTH_TEXT = FieldInfo("customfield_3", "Health", "string")
 
 
 def test_numbers_within_tolerance_are_not_rewritten() -> None:
-    plan = plan_update({"progress_pct": 50.04}, {"progress_pct": 50.0}, {"progress_pct": PROGRESS})
+    plan = plan_update({"progress_pct": 50.004}, {"progress_pct": 50.0}, {"progress_pct": PROGRESS})
     assert plan.empty and plan.changed == {}
+
+
+def test_a_figure_two_hundredths_off_is_rewritten() -> None:
+    cpi = FieldInfo("customfield_4", "CPI", "number")
+    plan = plan_update({"progress_pct": 67.52, "cpi": 0.94}, {"progress_pct": 67.5, "cpi": 0.90},
+                       {"progress_pct": PROGRESS, "cpi": cpi})
+    assert plan.body() == {"fields": {"customfield_1": 67.52, "customfield_4": 0.94}}
+    assert plan.changed == {"progress_pct": (67.5, 67.52), "cpi": (0.90, 0.94)}
+
+
+@pytest.mark.parametrize(("new", "held"), [
+    (67.52, 67.5), (67.504, 67.5), (0.94, 0.9), (70.0, "70.0"), (70.0, "70.5"),
+    ("at-risk", {"value": "at-risk"}), ("at-risk ", "at-risk"), ("on-track", "at-risk"),
+    (None, ""), ("", None), (None, 3.0), (0, None),
+    ("2026-03-06", "2026-03-06"), ("2026-03-06", "2026-03-07"), (True, "True")])
+def test_the_write_plan_and_the_edit_agree_on_what_jira_already_holds(new: object, held: object) -> None:
+    planned = changed_fields({"progress_pct": new}, {"progress_pct": held}, {"progress_pct": "Progress %"})
+    text = FieldInfo("customfield_5", "Progress %", "string")
+    edited = plan_update({"progress_pct": new}, {"progress_pct": held}, {"progress_pct": text})
+    assert bool(planned) == bool(edited.changed)
 
 
 def test_changed_number_is_written_with_old_and_new() -> None:

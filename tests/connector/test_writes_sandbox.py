@@ -37,12 +37,24 @@ def test_changed_fields_go_in_one_quiet_put_and_unchanged_ones_not_at_all(
     again = jira.projects(["PAY-2"])[0]
     assert again.outputs == {"progress_pct": 62.5, "health": "at-risk", "items_total": 2.0}
     sandbox.clear_requests()
-    assert jira.write_fields("PAY-2", {"progress_pct": 62.54, "health": "at-risk", "items_total": 2},
+    assert jira.write_fields("PAY-2", {"progress_pct": 62.504, "health": "at-risk", "items_total": 2},
                              again.outputs).changed == {}
     assert sandbox.requests() == []
     assert jira.write_fields("PAY-2", {"progress_pct": 70, "health": "at-risk"}, again.outputs).changed == {
         "progress_pct": (62.5, 70)}
     assert len(puts(sandbox)) == 1
+
+
+def test_figures_that_moved_by_hundredths_reach_jira(sandbox_factory: SandboxFactory) -> None:
+    seed = program_seed()
+    seed["fields"] = [*seed["fields"], {"name": "CPI", "type": "number"}]
+    sandbox = sandbox_factory(seed, "cloud")
+    jira = gateway(sandbox, "outputs: {progress_pct: Progress %, cpi: CPI}\n")
+    jira.write_fields("PAY-2", {"progress_pct": 67.5, "cpi": 0.90}, {})
+    held = jira.projects(["PAY-2"])[0].outputs
+    written = jira.write_fields("PAY-2", {"progress_pct": 67.52, "cpi": 0.94}, held)
+    assert written.changed == {"progress_pct": (67.5, 67.52), "cpi": (0.9, 0.94)}
+    assert jira.projects(["PAY-2"])[0].outputs == {"progress_pct": 67.52, "cpi": 0.94}
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
