@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,12 +22,11 @@ from connector.convert import (
     to_work_item,
 )
 from connector.errors import ConnectorError, JiraBadRequest, JiraNotFound
+from connector.eventlog import log_event
 from connector.hierarchy import Location, batches, check_key, level_of
 from connector.history import Change, to_changes
 from rules.model import Blocker, Program, Project, WorkItem
 from rules.wording import with_article
-
-log = logging.getLogger("pmrollup.connector")
 
 QUOTED_KEY = re.compile(r"'([A-Za-z][A-Za-z0-9_]*-[0-9]+)'")
 
@@ -174,7 +171,7 @@ class HierarchyReads(GatewayBase):
                 remaining = [k for k in batch if k not in gone]
                 if not gone or len(remaining) == len(batch):
                     raise
-                log.info(json.dumps({"event": "jira.blockers_gone", "keys": sorted(gone)}))
+                log_event("jira.blockers_gone", keys=sorted(gone))
                 raws = (self.search(self.jql.issues_by_key(remaining), ids.blocker_fields())
                         if remaining else [])
             for raw in raws:

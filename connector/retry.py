@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -17,8 +16,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from connector.errors import translate
-
-log = logging.getLogger("pmrollup.connector")
+from connector.eventlog import log_event
 
 T = TypeVar("T")
 
@@ -87,7 +85,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Return the jittered backoff before retry number `attempt` (1-based), at most `cap`."""
-        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        ceiling = min(self.cap, self.base * 2.0 ** (attempt - 1))
         return ceiling * (0.5 + 0.5 * self.jitter())
 
     def wait(self, attempt: int, retry_after: float | None) -> float:
@@ -112,13 +110,6 @@ class RetryPolicy:
                     wait = retry_after if retry_after is not None else self.backoff(attempt)
                     raise translate(exc, what, wait_seconds=wait) from exc
                 wait = self.wait(attempt, retry_after)
-                log.warning(json.dumps({
-                    "event": "jira.retry",
-                    "status": status_of(exc),
-                    "wait": round(wait, 3),
-                    "retry_after": retry_after,
-                    "attempt": attempt,
-                    "path": path_of(exc),
-                    "what": what,
-                }))
+                log_event("jira.retry", logging.WARNING, status=status_of(exc), wait=round(wait, 3),
+                          retry_after=retry_after, attempt=attempt, path=path_of(exc), what=what)
                 self.sleep(wait)

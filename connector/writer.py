@@ -10,13 +10,12 @@ from typing import Any
 
 from connector.base import GatewayBase
 from connector.errors import ConnectorError, JiraAuthError, JiraBadRequest, JiraNotFound
+from connector.eventlog import log_event
 from connector.fieldmap import CUSTOM_TYPES, FieldInfo
 from connector.hierarchy import check_key
 from connector.history import Comment, to_comment
 from connector.payload import dig
 from connector.writes import FieldUpdate, Written, check_property_size, plan_update
-
-log = logging.getLogger("pmrollup.connector")
 
 COMMENT_PAGE = 100
 OPTIONS_TTL_SECONDS = 3600.0  # a select's options are read again after this, so a fix in Jira is seen
@@ -140,8 +139,8 @@ class IssueWrites(GatewayBase):
         except JiraAuthError as exc:
             if exc.status != 403:
                 raise
-            log.warning(json.dumps({"event": "jira.notify_users_refused", "key": key,
-                                    "detail": "notifyUsers=false refused; writing with notifications"}))
+            log_event("jira.notify_users_refused", logging.WARNING, key=key,
+                      detail="notifyUsers=false refused; writing with notifications")
             self._call(f"PUT issue {key}", lambda: put(False))
             self._notify_off_allowed = False
 

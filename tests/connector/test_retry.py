@@ -21,6 +21,7 @@ from connector.errors import (
     JiraUnavailable,
 )
 from connector.retry import RetryPolicy, retry_after_seconds
+from webhooks.telemetry.logs import JsonFormatter
 
 SITE = "https://jira.example.test"
 ISSUE_URL = f"{SITE}/rest/api/2/issue/PAY-1"
@@ -162,7 +163,7 @@ def test_each_retry_logs_one_json_line_without_credentials(client: JIRA,
     responses.get(ISSUE_URL, json={"id": "1", "key": "PAY-1", "fields": {}})
     with caplog.at_level(logging.WARNING, logger="pmrollup.connector"):
         fetch(client, Waits())
-    lines = [r.getMessage() for r in caplog.records if r.name == "pmrollup.connector"]
+    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "pmrollup.connector"]
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["event"] == "jira.retry" and record["status"] == 429

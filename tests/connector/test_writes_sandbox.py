@@ -10,6 +10,7 @@ import pytest
 from connector.errors import ConnectorError, JiraBadRequest
 from tests.conftest import SandboxFactory
 from tests.connector.seeds import gateway, program_seed
+from webhooks.telemetry.logs import JsonFormatter
 
 FLAVORS = ["cloud", "datacenter"]
 
@@ -101,7 +102,7 @@ def test_non_admin_falls_back_to_notifying_with_one_log_line(
         jira.write_fields("PAY-2", {"progress_pct": 20}, {"progress_pct": 10})
     assert [(r["query"], r["status"]) for r in puts(sandbox)] == [
         ({"notifyUsers": "false"}, 403), ({}, 204), ({}, 204)]
-    lines = [json.loads(r.getMessage()) for r in caplog.records]
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
     assert [line["event"] for line in lines] == ["jira.notify_users_refused"]
     assert jira.projects(["PAY-2"])[0].outputs["progress_pct"] == 20
 

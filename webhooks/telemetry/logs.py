@@ -86,28 +86,14 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
         }
-        message = record.getMessage()
-        embedded = _embedded(message)
-        line["event"] = embedded.pop("event") if embedded else message
+        line["event"] = record.getMessage()
+        # log_event here and connector.eventlog.log_event put an event's fields in `extra` as `fields`.
         fields = getattr(record, "fields", None)
-        merged = {**embedded, **fields} if isinstance(fields, Mapping) else embedded
-        for key, value in redact(merged).items():
+        for key, value in redact(fields if isinstance(fields, Mapping) else {}).items():
             line.setdefault(key, value)
         if record.exc_info and record.exc_info[0] is not None:
             line["exception"] = record.exc_info[0].__name__
         return json.dumps(line, default=str, ensure_ascii=False)
-
-
-def _embedded(message: str) -> dict[str, Any]:
-    """Return the fields of a message that is itself a JSON event (the connector logs those, as it
-    cannot import this module), else an empty dict."""
-    if not message.startswith("{"):
-        return {}
-    try:
-        parsed = json.loads(message)
-    except ValueError:
-        return {}
-    return dict(parsed) if isinstance(parsed, dict) and isinstance(parsed.get("event"), str) else {}
 
 
 def log_event(event: str, level: int = logging.INFO, exc_info: bool = False, **fields: Any) -> None:
