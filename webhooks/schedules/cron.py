@@ -22,14 +22,15 @@ def cron_trigger(expression: str, timezone: str, job: str = "job") -> CronTrigge
 def latest_fire(trigger: CronTrigger, now: datetime) -> datetime:
     """Return the trigger's latest fire time at or before `now`: the run a job executing now is."""
     lookback = timedelta(seconds=1)
-    candidate = trigger.get_next_fire_time(None, now - lookback)
+    candidate: datetime | None = trigger.get_next_fire_time(None, now - lookback)
     while candidate is None or candidate > now:
         lookback *= 2
         if lookback > timedelta(days=800):
             raise ValueError("the trigger never fired before now")
         candidate = trigger.get_next_fire_time(None, now - lookback)
     while True:
-        following = trigger.get_next_fire_time(candidate, candidate + timedelta(microseconds=1))
+        step = candidate + timedelta(microseconds=1)
+        following: datetime | None = trigger.get_next_fire_time(candidate, step)
         if following is None or following > now:
             return candidate
         candidate = following

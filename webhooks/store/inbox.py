@@ -147,7 +147,7 @@ CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(id) WHERE processed_
             if row is None:
                 return False
             attempts = row[0] + 1
-            dead = attempts >= max_attempts
+            dead = bool(attempts >= max_attempts)
             conn.execute(
                 "UPDATE deliveries SET attempts = ?, last_error = ?, not_before = ?, status = ? WHERE id = ?",
                 (attempts, error, now + retry_in, "dead" if dead else "pending", delivery_id))
