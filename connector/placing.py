@@ -8,14 +8,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.base import GatewayBase
-from connector.convert import dependency_links
+from connector.convert import dependency_links, epic_key_of, fields_of, key_of, program_key_of
 from connector.errors import JiraBadRequest
-from connector.hierarchy import KEY_BATCH, check_key
+from connector.hierarchy import KEY_BATCH, check_key, level_of
 from connector.payload import text
-from connector.updates import MAX_ROUNDS, Placement, _above, _place_fields, _placement
+
+# subtask -> item -> epic: at most this many rounds of look-ups above the issues placed.
+MAX_ROUNDS = 3
 
 # Jira names each issue a `key in (...)` clause cannot find, quoted, in a 400's messages.
 QUOTED = re.compile(r"'([A-Za-z0-9_-]+)'")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an issue sits: its level, its epic (project) and its initiative (program)."""
+
+    key: str
+    id: str
+    level: str
+    project_key: str | None = None
+    program_key: str | None = None
 
 
 def checked_ref(ref: str) -> str:
@@ -54,7 +67,7 @@ def place_batch(gateway: GatewayBase, refs: Sequence[str], follow: Collection[st
     that id); references Jira does not know are dropped. `reconcile` ids make a change made a moment
     ago visible to Cloud's enhanced search. Then one search per level above, never per issue.
     """
-    fields = _place_fields(gateway)
+    fields = placement_fields(gateway)
     known: dict[str, dict[str, Any]] = {}
     key_of_ref: dict[str, str] = {}
     wanted = list(dict.fromkeys(checked_ref(r) for r in refs))
@@ -70,13 +83,14 @@ def place_batch(gateway: GatewayBase, refs: Sequence[str], follow: Collection[st
     placed = list(dict.fromkeys(found + [d for d in every_dependent if d in known]))
     frontier = placed
     for _ in range(MAX_ROUNDS):  # sub-task -> item -> epic -> initiative, one search per level
-        above = [up for key in frontier for up in [_above(known[key], gateway)] if up and up not in known]
+        above = [up for key in frontier for up in [issue_above(known[key], gateway)]
+                 if up and up not in known]
         if not above:
             break
         frontier = list(dict.fromkeys(above))
         _fetch(gateway, frontier, fields, known, key_of_ref, ())
         frontier = [key for key in frontier if key in known]
-    by_key = {p.key: p for p in (_placement(key, known, gateway) for key in placed) if p is not None}
+    by_key = {p.key: p for p in (placement_of(key, known, gateway) for key in placed) if p is not None}
     by_ref = {ref: by_key[key] for ref, key in key_of_ref.items() if key in by_key}
     return Placed(by_ref, dependents)
 
@@ -100,9 +114,8 @@ def _search_refs(gateway: GatewayBase, refs: list[str], fields: Sequence[str],
     """Search the references; when Jira refuses some as unknown (400), search the rest once more."""
     if not refs:
         return []
-    jql = f"key in ({', '.join(refs)}) ORDER BY key ASC"
     try:
-        return gateway._search(jql, fields, (), reconcile)
+        return gateway.search(_by_ref(refs), fields, reconcile=reconcile)
     except JiraBadRequest as exc:
         gone = {m.upper() for message in exc.messages for m in QUOTED.findall(message)}
         remaining = [r for r in refs if r.upper() not in gone]
@@ -110,4 +123,51 @@ def _search_refs(gateway: GatewayBase, refs: list[str], fields: Sequence[str],
             raise
         if not remaining:
             return []
-        return gateway._search(f"key in ({', '.join(remaining)}) ORDER BY key ASC", fields, (), reconcile)
+        return gateway.search(_by_ref(remaining), fields, reconcile=reconcile)
+
+
+def _by_ref(refs: Sequence[str]) -> str:
+    """Return the JQL for checked keys and ids (Jira reads an id in `key in (...)` as that issue)."""
+    return f"key in ({', '.join(refs)}) ORDER BY key ASC"
+
+
+def placement_fields(gateway: GatewayBase) -> list[str]:
+    """Return the fields a search must ask for to place its issues (and to see each epic's initiative)."""
+    ids = gateway.field_ids()
+    hierarchy = [i for i in (ids.epic_link, ids.parent_link) if i]
+    return ["issuetype", "project", "parent", "issuelinks", *hierarchy]
+
+
+def issue_above(raw: Mapping[str, Any], gateway: GatewayBase) -> str | None:
+    """Return the key of the issue whose fields place this one: a sub-task's parent, an item's epic."""
+    fields = fields_of(raw)
+    level = level_of(fields.get("issuetype"), gateway.config)
+    if level == "subtask":
+        return key_of(fields.get("parent"))
+    if level == "item":
+        return epic_key_of(raw, gateway.field_ids())
+    return None
+
+
+def placement_of(key: str, known: Mapping[str, Mapping[str, Any]], gateway: GatewayBase) -> Placement | None:
+    """Return where the issue `key` sits, from the issues searched so far (None: not among them)."""
+    raw = known.get(key)
+    if raw is None:
+        return None
+    config, ids = gateway.config, gateway.field_ids()
+    level = level_of(fields_of(raw).get("issuetype"), config)
+    issue_id = text(raw.get("id")) or ""
+    if level == "program":
+        return Placement(key, issue_id, level, program_key=key)
+    epic_raw: Mapping[str, Any] | None = raw
+    if level == "subtask":
+        parent = known.get(issue_above(raw, gateway) or "")
+        epic_raw = known.get(issue_above(parent, gateway) or "") if parent else None
+    elif level == "item":
+        epic_raw = known.get(issue_above(raw, gateway) or "")
+    elif level != "project":
+        return Placement(key, issue_id, level)
+    if epic_raw is None or level_of(fields_of(epic_raw).get("issuetype"), config) != "project":
+        return Placement(key, issue_id, level)
+    epic_key = str(epic_raw["key"])
+    return Placement(key, issue_id, level, epic_key, program_key_of(epic_raw, ids, config))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from webhooks.worker.routing import changelog_items, is_own_write
+from webhooks.worker.ownwrites import changelog_items, is_own_write
 
 OWN = frozenset({"progress %", "health", "customfield_10100"})
 MATTERMOST = "jira-payloads/webhooks/mattermost__mattermost-plugin-jira"

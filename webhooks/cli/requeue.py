@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from connector.hierarchy import Location
-from connector.updates import Placement
+from connector.placing import Placement
 from rules.config import AppConfig
 from webhooks.cli.base import CommandError
 from webhooks.store.inbox import SqliteInbox, StoreError, Target

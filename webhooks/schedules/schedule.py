@@ -18,11 +18,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.client import JiraGateway
-from connector.updates import Placement, portfolio, recently_updated
+from connector.updates import portfolio, recently_updated
 from rules.config import AppConfig
 from rules.wording import counted
 from webhooks.schedules.cron import cron_trigger, latest_fire
 from webhooks.store.inbox import Inbox, RunRecord, Target
+from webhooks.store.targets import targets_of
 from webhooks.telemetry.logs import describe, log_event
 
 JOBS = ("sweep", "digest", "catchup")
@@ -42,23 +43,6 @@ MISFIRE_GRACE_SECONDS = 300
 
 GatewayFactory = Callable[[], JiraGateway]
 Action = Callable[[datetime, "RunRecord | None"], str]
-
-
-def targets_of(placements: Iterable[Placement]) -> list[Target]:
-    """Turn placed issues into the targets the worker recomputes, one per program or lone project."""
-    found: dict[tuple[str, str], Target] = {}
-    for p in placements:
-        if p.level == "program":
-            target = Target("program", p.key)
-        elif p.project_key and p.program_key:
-            target = Target("program", p.program_key, frozenset({p.project_key}), frozenset({p.id}))
-        elif p.project_key:
-            target = Target("project", p.project_key, reconcile=frozenset({p.id}))
-        else:
-            continue
-        slot = (target.kind, target.key)
-        found[slot] = found[slot].merge(target) if slot in found else target
-    return list(found.values())
 
 
 def sweep_targets(gateway: JiraGateway) -> list[Target]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from connector.updates import Placement
+from connector.placing import Placement
 from webhooks.store.sqlite import SqliteStore
 
 KINDS = ("program", "project")
@@ -128,7 +128,7 @@ CREATE INDEX IF NOT EXISTS targets_due ON targets(status, due_at);
                                (leased.target.kind, leased.target.key)).fetchone()
             if row is None or row[1] != leased.owner:
                 return False
-            attempts = row[0] + 1
+            attempts = int(row[0]) + 1
             dead = attempts >= max_attempts
             conn.execute(
                 "UPDATE targets SET attempts = ?, last_error = ?, not_before = ?, status = ?, "
@@ -196,3 +196,16 @@ def target_of(placed: Placement, reconcile: frozenset[str] = frozenset()) -> Tar
     if placed.project_key:
         return Target("project", placed.project_key, reconcile=reconcile)
     return None
+
+
+def targets_of(placed: Iterable[Placement], reconcile: frozenset[str] | None = None) -> list[Target]:
+    """Return what to recompute for placed issues, one target per program or lone project, each
+    reconciling `reconcile`, or when None the ids of its own issues."""
+    found: dict[tuple[str, str], Target] = {}
+    for p in placed:
+        target = target_of(p, frozenset({p.id}) if reconcile is None else reconcile)
+        if target is None:
+            continue
+        slot = (target.kind, target.key)
+        found[slot] = found[slot].merge(target) if slot in found else target
+    return list(found.values())

@@ -1,134 +1,106 @@
-"""Route deliveries a batch at a time: one placement (`place_batch`, 100 a page) for all of them.
+"""Place what a batch of deliveries asks for all at once: one placement answers every delivery.
 
-Routing a delivery is written as for one delivery alone, asking `_place` for what it needs. A first
-pass stops each delivery at its first ask and notes it; one placement answers every ask; a second
-pass routes those deliveries again with the answers. An ask the first pass did not foresee is
-placed on its own, so the answer is always what placing alone would give.
+A delivery's handler reads what it can from the delivery itself; when it needs Jira it returns an
+`Ask`: the issues to place, and what it does with their placements. The asks of a batch are placed
+together (`place_batch`: one search per page of references, then one per level above), then each
+delivery goes on with its answer. An answer may ask again (a story whose delivery names something
+that is no epic then places itself): those asks are placed together in the next round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from connector.base import GatewayBase
 from connector.errors import JiraAuthError, JiraNotFound, JiraUnavailable
-from connector.placing import Placed, checked_ref, place_batch, place_issues
-from connector.updates import Placement
-from webhooks.store.epicmap import EpicMap
+from connector.placing import Placed, Placement, checked_ref, place_batch
 from webhooks.store.inbox import Target
 from webhooks.worker.loop import Routed
 
 # Jira is down or refuses pmrollup: every delivery of the batch waits, none is tried alone.
 WHOLE_BATCH_ERRORS = (JiraUnavailable, JiraAuthError)
-
-Placer = Callable[[Sequence[str], Collection[str], Sequence[str]], list[Placement]]
-
-
-class _Pending(Exception):
-    """The first pass stopped a delivery at what it asked to place."""
+NOTHING_PLACED = Placed({}, {})
 
 
-class _Ask:
-    """A placer for the first pass: note what is asked, then stop the delivery there."""
+@dataclass(frozen=True)
+class Ask:
+    """Issues a delivery needs placed (by key or id, with the dependents of `follow`), and what it
+    does with their placements."""
 
-    def __init__(self) -> None:
-        self.refs: list[str] = []
-        self.follow: list[str] = []
-        self.reconcile: list[str] = []
-
-    def __call__(self, refs: Sequence[str], follow: Collection[str], reconcile: Sequence[str]
-                 ) -> list[Placement]:
-        for ref in [*refs, *follow]:
-            checked_ref(ref)  # a malformed reference fails its own delivery, not the batch
-        self.refs += refs
-        self.follow += follow
-        self.reconcile += reconcile
-        raise _Pending
+    refs: tuple[str, ...]
+    then: Callable[[list[Placement]], Step]
+    follow: tuple[str, ...] = ()
+    reconcile: tuple[str, ...] = ()
 
 
-class BatchRouting:
-    """The two passes; subclasses route one delivery (`_route`) and may learn before a batch."""
+# Where a delivery's routing stands: its targets, why it has none, or what it waits to have placed.
+Step = list[Target] | Exception | Ask
 
-    gateway: GatewayBase
 
-    def __init__(self) -> None:
-        self._placer: Placer = self._place_now
+def ask(refs: Iterable[str], then: Callable[[list[Placement]], Step], follow: Sequence[str] = (),
+        reconcile: Iterable[str] = ()) -> Step:
+    """Return an ask for placing `refs`; with no reference, go on at once with nothing placed.
 
-    def route_batch(self, payloads: Sequence[Mapping[str, Any]], epics: EpicMap | None = None
-                    ) -> list[Routed]:
-        """Return each delivery's targets, or the error that kept it from being routed now."""
-        self._before_batch(payloads, epics)
-        outcomes: list[Routed] = []
-        asked: dict[int, _Ask] = {}
-        for n, payload in enumerate(payloads):
-            ask = _Ask()
-            outcomes.append(self._route_with(ask, payload))
-            if isinstance(outcomes[-1], _Pending):
-                asked[n] = ask
-        if asked:
-            self._answer(payloads, asked, outcomes)
-        self._after_batch(epics)
-        return outcomes
+    A malformed reference raises NotAnIssueKey here, so it fails its own delivery, not the batch;
+    `reconcile` keeps ids only (Cloud's search reconciles issues by id)."""
+    unique = [r for r in dict.fromkeys(str(r).strip() for r in refs) if r]
+    if not unique:
+        return then([])
+    for ref in [*unique, *follow]:
+        checked_ref(ref)
+    return Ask(tuple(unique), then, tuple(follow), tuple(r for r in reconcile if r.isdigit()))
 
-    def _before_batch(self, payloads: Sequence[Mapping[str, Any]], epics: EpicMap | None) -> None:
-        """Prepare for a batch (nothing here)."""
 
-    def _after_batch(self, epics: EpicMap | None) -> None:
-        """Keep what the batch learnt (nothing here)."""
+def settle(gateway: GatewayBase, steps: Sequence[Step]) -> list[Routed]:
+    """Return each delivery's targets, or why it has none now, placing the asks of each round together."""
+    done: dict[int, Routed] = {}
+    waiting: dict[int, Ask] = {}
 
-    def _route(self, payload: Mapping[str, Any]) -> list[Target]:
-        raise NotImplementedError
+    def keep(n: int, step: Step) -> None:
+        if isinstance(step, Ask):
+            waiting[n] = step
+        else:
+            done[n] = step
 
-    def _place(self, refs: Sequence[str], follow: Collection[str] = (),
-               reconcile: Sequence[str] = ()) -> list[Placement]:
-        """Place issues by key or id (and the dependents of `follow`), through the current pass."""
-        unique = [r for r in dict.fromkeys(str(r).strip() for r in refs) if r]
-        if not unique:
-            return []
-        return self._placer(unique, follow, [r for r in reconcile if r.isdigit()])
+    for n, step in enumerate(steps):
+        keep(n, step)
+    while waiting:
+        asked, waiting = waiting, {}
+        for n, answer in place_together(gateway, asked).items():
+            keep(n, answer if isinstance(answer, Exception) else go_on(asked[n], answer))
+    return [done[n] for n in range(len(steps))]
 
-    def _place_now(self, refs: Sequence[str], follow: Collection[str], reconcile: Sequence[str]
-                   ) -> list[Placement]:
-        try:
-            return place_issues(self.gateway, refs, follow, reconcile)
-        except JiraNotFound:
-            return []
 
-    def _route_with(self, placer: Placer, payload: Mapping[str, Any]) -> Routed:
-        self._placer = placer
-        try:
-            return self._route(payload)
-        except Exception as exc:  # noqa: BLE001 - each delivery keeps its own error
-            return exc
-        finally:
-            self._placer = self._place_now
+def go_on(asked: Ask, placed: Placed) -> Step:
+    """Go on routing a delivery with the placements of what it asked for."""
+    try:
+        return asked.then(placed.answer(asked.refs, asked.follow))
+    except Exception as exc:  # noqa: BLE001 - each delivery keeps its own error
+        return exc
 
-    def _answer(self, payloads: Sequence[Mapping[str, Any]], asked: Mapping[int, _Ask],
-                outcomes: list[Routed]) -> None:
-        """Place everything the batch asked for at once, then route those deliveries again."""
-        refs = list(dict.fromkeys(r for a in asked.values() for r in a.refs))
-        follow = {r for a in asked.values() for r in a.follow}
-        reconcile = list(dict.fromkeys(r for a in asked.values() for r in a.reconcile))
-        try:
-            placed = place_batch(self.gateway, refs, follow, reconcile)
-        except JiraNotFound:
-            placed = Placed({}, {})
-        except WHOLE_BATCH_ERRORS as exc:
-            for n in asked:
-                outcomes[n] = exc
-            return
-        except Exception:  # noqa: BLE001 - one delivery's odd reference: each is placed alone
-            for n in asked:
-                outcomes[n] = self._route_with(self._place_now, payloads[n])
-            return
-        covered = {checked_ref(r) for r in refs}
-        followed = {checked_ref(r) for r in follow}
 
-        def answer(refs: Sequence[str], follow: Collection[str], reconcile: Sequence[str]) -> list[Placement]:
-            if {checked_ref(r) for r in refs} <= covered and {checked_ref(r) for r in follow} <= followed:
-                return placed.answer(refs, follow)
-            return self._place_now(refs, follow, reconcile)
+def place_together(gateway: GatewayBase, asked: Mapping[int, Ask]) -> dict[int, Placed | Exception]:
+    """Place every ask at once; when that fails for a reason other than Jira's state, each alone."""
+    refs = list(dict.fromkeys(r for a in asked.values() for r in a.refs))
+    follow = {r for a in asked.values() for r in a.follow}
+    reconcile = list(dict.fromkeys(r for a in asked.values() for r in a.reconcile))
+    try:
+        placed = place_batch(gateway, refs, follow, reconcile)
+    except JiraNotFound:
+        placed = NOTHING_PLACED
+    except WHOLE_BATCH_ERRORS as exc:
+        return dict.fromkeys(asked, exc)
+    except Exception:  # noqa: BLE001 - one delivery's odd reference: each is placed alone
+        return {n: place_alone(gateway, a) for n, a in asked.items()}
+    return dict.fromkeys(asked, placed)
 
-        for n in asked:
-            outcomes[n] = self._route_with(answer, payloads[n])
+
+def place_alone(gateway: GatewayBase, asked: Ask) -> Placed | Exception:
+    """Place one delivery's ask by itself; an issue Jira does not know is simply not placed."""
+    try:
+        return place_batch(gateway, asked.refs, asked.follow, asked.reconcile)
+    except JiraNotFound:
+        return NOTHING_PLACED
+    except Exception as exc:  # noqa: BLE001 - each delivery keeps its own error
+        return exc

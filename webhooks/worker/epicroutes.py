@@ -10,28 +10,58 @@ has), and an epic not found under it is put in doubt, placed again and routed to
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
+from connector.base import GatewayBase
+from connector.errors import JiraNotFound
 from connector.hierarchy import level_of
-from connector.payload import WebhookEvent, dig, read_payload
+from connector.payload import WebhookEvent, dig
+from connector.placing import Placement, place_issues
 from rules.config import AppConfig
 from webhooks.store.epicmap import EpicMap
-from webhooks.store.targets import Target, target_of
+from webhooks.store.targets import Target, target_of, targets_of
 from webhooks.telemetry.logs import log_event
-from webhooks.worker.batches import BatchRouting
+from webhooks.worker.batches import Step, ask
 
 
-class EpicRouting(BatchRouting):
-    """Batches of deliveries routed with the epic map, and the check of what it assumed."""
+@dataclass(frozen=True)
+class KnownEpics:
+    """What one batch may assume about the epics its deliveries name."""
 
-    config: AppConfig
+    programs: Mapping[str, str | None]  # epic -> its initiative (None: under none), as the map has it
+    doubtful: frozenset[str] = frozenset()  # epics a delivery says moved: placed, never assumed
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._known: dict[str, str | None] = {}
-        self._doubtful: set[str] = set()
+
+class EpicRoutes:
+    """The epic map as routing sees it: what a batch may assume, and the check of what it assumed."""
+
+    def __init__(self, gateway: GatewayBase) -> None:
+        self.gateway = gateway
         self._drained_at = float("-inf")
+
+    def before_batch(self, events: Sequence[WebhookEvent], epics: EpicMap | None) -> KnownEpics:
+        """Bring the epic map up to date with what the gateway saw, doubt the epics that move, and
+        return what the map knows of the epics the batch names."""
+        now = time.time()
+        doubtful = frozenset(e.issue_key.upper() for e in events if e.parent_changes and e.issue_key)
+        wanted = {e.current_parent.upper() for e in events if e.current_parent} - doubtful
+        seen = self.gateway.sightings
+        self.drain(epics)
+        if epics is not None:
+            epics.forget_epics(doubtful, now)
+        seen.forget(doubtful, now)
+        if epics is not None:
+            return KnownEpics(epics.programs_of(wanted), doubtful)
+        return KnownEpics({e: s.program for e in wanted for s in [seen.get(e)] if s is not None and s.known},
+                          doubtful)
+
+    def drain(self, epics: EpicMap | None) -> None:
+        """Write what the gateway saw of epics since the last time into the durable map."""
+        if epics is not None:
+            now = time.time()
+            epics.learn_epics(self.gateway.sightings.since(self._drained_at))
+            self._drained_at = now
 
     def recheck(self, target: Target, since: float, epics: EpicMap | None = None) -> list[Target]:
         """After a recompute (started at `since`), keep what it saw of the epics, and return where
@@ -41,7 +71,7 @@ class EpicRouting(BatchRouting):
         there has moved (or gone), so it is put in doubt and placed again.
         """
         seen = self.gateway.sightings
-        self._drain(epics)
+        self.drain(epics)
         stale = [epic for epic in sorted(target.assumed)
                  for sighting in [seen.get(epic)]
                  if sighting is None or not sighting.known or sighting.seen_at < since
@@ -53,54 +83,33 @@ class EpicRouting(BatchRouting):
         if epics is not None:
             epics.forget_epics(stale, now)
         log_event("epicmap.stale", kind=target.kind, key=target.key, epics=stale)
-        moved = [t for p in self._place_now(stale, (), ()) for t in [target_of(p, target.reconcile)] if t]
-        self._drain(epics)
-        return moved
+        try:
+            placed = place_issues(self.gateway, stale)
+        except JiraNotFound:
+            placed = []
+        self.drain(epics)
+        return targets_of(placed, target.reconcile)
 
-    def _before_batch(self, payloads: Sequence[Mapping[str, Any]], epics: EpicMap | None) -> None:
-        """Bring the epic map up to date with what the gateway saw, and doubt the epics that move."""
-        ids = self.gateway.field_ids()
-        now = time.time()
-        events = [e for e in (read_payload(dict(p), ids.epic_link, ids.parent_link) for p in payloads)
-                  if isinstance(e, WebhookEvent)]
-        self._doubtful = {e.issue_key.upper() for e in events if e.parent_changes and e.issue_key}
-        wanted = {e.current_parent.upper() for e in events if e.current_parent}
-        seen = self.gateway.sightings
-        self._drain(epics)
-        if epics is not None:
-            epics.forget_epics(self._doubtful, now)
-        seen.forget(self._doubtful, now)
-        if epics is not None:
-            self._known = epics.programs_of(wanted - self._doubtful)
-        else:
-            self._known = {e: s.program for e in wanted - self._doubtful
-                           for s in [seen.get(e)] if s is not None and s.known}
 
-    def _after_batch(self, epics: EpicMap | None) -> None:
-        self._drain(epics)
+def by_epic(event: WebhookEvent, issue: object, known: KnownEpics, config: AppConfig,
+            otherwise: Callable[[], Step]) -> Step | None:
+    """Return a story's routing from the epic its delivery names: its program from the epic map when
+    the map knows the epic, else an ask for the epic alone, going on `otherwise` when Jira has no
+    such epic; None when the delivery names no epic to route by."""
+    epic = (event.current_parent or "").upper()
+    issue_type = dig(issue, "fields", "issuetype")
+    if (not epic or not event.issue_id or not isinstance(issue_type, dict)
+            or level_of(issue_type, config) != "item" or epic in known.doubtful):
+        return None
+    reconcile = frozenset() if event.event == "jira:issue_deleted" else frozenset({event.issue_id})
+    mine = frozenset({epic})
+    program = known.programs.get(epic)
+    if program is not None:
+        return [Target("program", program, mine, reconcile, assumed=mine)]
 
-    def _drain(self, epics: EpicMap | None) -> None:
-        """Write what the gateway saw of epics since the last time into the durable map."""
-        if epics is not None:
-            now = time.time()
-            epics.learn_epics(self.gateway.sightings.since(self._drained_at))
-            self._drained_at = now
+    def placed(found: list[Placement]) -> Step:
+        place = next((p for p in found if p.key.upper() == epic), None)
+        target = target_of(place, reconcile) if place is not None and place.level == "project" else None
+        return [target] if target is not None else otherwise()
 
-    def _by_epic(self, event: WebhookEvent, issue: object) -> list[Target] | None:
-        """Return a story's target from the epic its delivery names: from the epic map when it knows
-        the epic, else by placing the epic alone; None when only placing the story itself will do."""
-        epic = (event.current_parent or "").upper()
-        issue_type = dig(issue, "fields", "issuetype")
-        if (not epic or not event.issue_id or not isinstance(issue_type, dict)
-                or level_of(issue_type, self.config) != "item" or epic in self._doubtful):
-            return None
-        reconcile = frozenset() if event.event == "jira:issue_deleted" else frozenset({event.issue_id})
-        mine = frozenset({epic})
-        program = self._known.get(epic)
-        if program is not None:
-            return [Target("program", program, mine, reconcile, assumed=mine)]
-        found = next((p for p in self._place([epic]) if p.key.upper() == epic), None)
-        if found is None or found.level != "project":
-            return None
-        target = target_of(found, reconcile)
-        return [target] if target is not None else None
+    return ask([epic], placed)

@@ -1,50 +1,59 @@
 """Decide what deliveries make pmrollup recompute: the projects and programs they touch.
 
-A batch of deliveries is routed together: a story's change under an epic the epic map knows costs no
-Jira read; everything else the batch needs placed is placed at once (`place_batch`, 100 a page).
-pmrollup's own writes come back as `jira:issue_updated` deliveries and turn into nothing
-(`webhooks.worker.ownwrites`), so a recompute never causes another recompute.
+A batch of deliveries is routed in one pass. Each delivery is read once and handed to the handler
+of its event (`Router.handlers`, event name -> handler); the handler decides from the delivery alone
+when it can (pmrollup's own writes, a story under an epic the epic map knows) and otherwise asks for
+the issues it needs placed. Everything the batch asks for is placed at once (`batches.settle`), and
+each handler goes on with its answer. pmrollup's own writes come back as `jira:issue_updated`
+deliveries and turn into nothing (`webhooks.worker.ownwrites`), so a recompute never causes another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from connector.base import GatewayBase
-from connector.convert import dependency_links
-from connector.fieldmap import FieldIds
-from connector.payload import LINK_EVENTS, WebhookEvent, dig, read_payload, text
-from connector.updates import Placement
+from connector.events import ISSUE_EVENTS, LINK_EVENTS, OLD_WORKLOG_EVENT, WORKLOG_EVENTS
+from connector.payload import Unusable, WebhookEvent, read_payload
+from connector.placing import Placement
 from rules.config import AppConfig
+from webhooks.store.epicmap import EpicMap
 from webhooks.store.inbox import Target
-from webhooks.store.targets import target_of
+from webhooks.store.targets import targets_of
 from webhooks.telemetry.logs import log_event
-from webhooks.worker.epicroutes import EpicRouting
-from webhooks.worker.loop import SkipDelivery
-from webhooks.worker.ownwrites import changelog_items, is_own_write
-
-__all__ = ["Router", "changelog_items", "is_own_write", "target_of"]
-
-ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
-WORKLOG_EVENTS = frozenset({"worklog_created", "worklog_updated", "worklog_deleted", "jira:worklog_updated"})
-# Changelog fields of a blocker that decide its dependents' open and overdue dependencies.
-DEPENDENCY_FIELDS = frozenset({"status", "resolution", "duedate", "due date"})
+from webhooks.worker.batches import Step, ask, settle
+from webhooks.worker.epicroutes import EpicRoutes, KnownEpics, by_epic
+from webhooks.worker.issuechanges import IssueChange, read_change
+from webhooks.worker.loop import Routed, SkipDelivery
 
 
-class Router(EpicRouting):
+@dataclass(frozen=True)
+class Incoming:
+    """One delivery as its handler gets it: what it says, its body, what the batch knows of epics."""
+
+    event: WebhookEvent
+    payload: Mapping[str, Any]
+    epics: KnownEpics
+
+
+Handler = Callable[[Incoming], Step]
+
+
+class Router:
     """Turn delivery bodies into targets, reading Jira as little as the changes allow."""
 
     def __init__(self, config: AppConfig, gateway: GatewayBase, rule_labels: Iterable[str] = ()) -> None:
         self.config = config
         self.gateway = gateway
         self.rule_labels = frozenset(rule_labels)
-        self.handlers: dict[str, Callable[[WebhookEvent, Mapping[str, Any]], list[Target]]] = {
+        self.epic_routes = EpicRoutes(gateway)
+        self.handlers: dict[str, Handler] = {
             **dict.fromkeys(ISSUE_EVENTS, self._issue_event),
             **dict.fromkeys(LINK_EVENTS, self._link_event),
-            **dict.fromkeys(WORKLOG_EVENTS, self._worklog_event),
+            **dict.fromkeys((*WORKLOG_EVENTS, OLD_WORKLOG_EVENT), self._worklog_event),
         }
-        super().__init__()
 
     def __call__(self, payload: dict[str, Any]) -> list[Target]:
         return self.targets_for(payload)
@@ -61,57 +70,77 @@ class Router(EpicRouting):
             raise outcome
         return outcome
 
-    def _route(self, payload: Mapping[str, Any]) -> list[Target]:
+    def route_batch(self, payloads: Sequence[Mapping[str, Any]], epics: EpicMap | None = None
+                    ) -> list[Routed]:
+        """Return each delivery's targets, or why it has none now (a SkipDelivery: nothing to do)."""
         ids = self.gateway.field_ids()
-        body = dict(payload)
-        event = read_payload(body, ids.epic_link, ids.parent_link)
-        if not isinstance(event, WebhookEvent):
-            raise SkipDelivery(event.reason)
+        bodies = [dict(p) for p in payloads]
+        events = [read_payload(body, ids.epic_link, ids.parent_link) for body in bodies]
+        known = self.epic_routes.before_batch([e for e in events if isinstance(e, WebhookEvent)], epics)
+        steps = [self._start(event, body, known) for event, body in zip(events, bodies, strict=True)]
+        outcomes = settle(self.gateway, steps)
+        self.epic_routes.drain(epics)
+        return outcomes
+
+    def recheck(self, target: Target, since: float, epics: EpicMap | None = None) -> list[Target]:
+        """Return where Jira has the epics a recomputed target assumed from the epic map, if moved."""
+        return self.epic_routes.recheck(target, since, epics)
+
+    def _start(self, event: WebhookEvent | Unusable, body: Mapping[str, Any], known: KnownEpics) -> Step:
+        if isinstance(event, Unusable):
+            return SkipDelivery(event.reason)
         handler = self.handlers.get(event.event)
         if handler is None:
-            raise SkipDelivery(f"{event.event} is not an event pmrollup recomputes on")
-        return handler(event, body)
+            return SkipDelivery(f"{event.event} is not an event pmrollup recomputes on")
+        try:
+            return handler(Incoming(event, body, known))
+        except Exception as exc:  # noqa: BLE001 - each delivery keeps its own error
+            return exc
 
-    # -- events
+    # -- the handlers, one per kind of event
 
-    def _issue_event(self, event: WebhookEvent, payload: Mapping[str, Any]) -> list[Target]:
+    def _issue_event(self, incoming: Incoming) -> Step:
+        event = incoming.event
         name = event.issue_key or event.issue_id or "?"
-        self._check_scope(event.project_key, name)
-        items = changelog_items(payload)
-        if event.event == "jira:issue_updated" and is_own_write(
-                items, payload, self._own_fields(), self.rule_labels):
-            log_event("delivery.own_write", issue=event.issue_key, fields=[i.get("field") for i in items])
+        outside = self._outside_scope(event.project_key, name)
+        if outside is not None:
+            return outside
+        change = read_change(event, incoming.payload, self.config, self.gateway.field_ids(), self.rule_labels)
+        if change.own_write:
+            log_event("delivery.own_write", issue=event.issue_key,
+                      fields=[i.get("field") for i in change.items])
             return []
-        issue = dig(payload, "issue")
-        parents = [r for c in event.parent_changes
-                   for r in (c.old_id or c.old_key, c.new_id or c.new_key) if r]
-        touches_dependents = (event.event != "jira:issue_updated" or bool(event.parent_changes)
-                              or any((text(i.get("field")) or "").casefold() in self._dependency_fields()
-                                     for i in items))
-        has_links = isinstance(dig(issue, "fields", "issuelinks"), list)
-        dependents = self._dependents(issue) if touches_dependents and has_links else []
-        if not event.parent_changes and (not touches_dependents or (has_links and not dependents)):
-            by_epic = self._by_epic(event, issue)
-            if by_epic is not None:
-                return by_epic
+        if not event.parent_changes and (not change.touches_dependents
+                                         or (change.has_links and not change.dependents)):
+            routed = by_epic(event, change.issue, incoming.epics, self.config,
+                             lambda: self._place_issue(event, change, name))
+            if routed is not None:
+                return routed
+        return self._place_issue(event, change, name)
+
+    def _place_issue(self, event: WebhookEvent, change: IssueChange, name: str) -> Step:
+        """Ask for the issue, the parents it left or joined and the issues it blocks; target them."""
         if event.event == "jira:issue_deleted":
             # Jira no longer has the issue: its parent and links come from the delivery itself.
-            refs = [r for r in (event.current_parent, *parents, *dependents) if r]
-            return self._targets(self._place(refs), frozenset(), name)
+            refs = [r for r in (event.current_parent, *change.parents, *change.dependents) if r]
+            return ask(refs, lambda placed: self._targets(placed, frozenset(), name))
         subject = event.issue_id or event.issue_key or ""
-        follow = [subject] if touches_dependents and not has_links else []
+        follow = [subject] if change.touches_dependents and not change.has_links else []
         hints = [event.current_parent] if event.current_parent else []
-        placed = self._place([subject, *hints, *parents, *dependents], follow,
-                             [event.issue_id] if event.issue_id else [])
-        me = _find(placed, event.issue_id, event.issue_key)
-        if me is None:
-            raise SkipDelivery(f"{name}: Jira does not know this issue (deleted since, or not visible)")
-        wanted = set(parents) | set(dependents)
-        others = [p for p in placed if p is not me and (p.key in wanted or p.id in wanted)]
-        return self._targets([me, *others], frozenset({me.id}), name)
+        wanted = {*change.parents, *change.dependents}
 
-    def _link_event(self, event: WebhookEvent, payload: Mapping[str, Any]) -> list[Target]:
-        link = event.link
+        def placed(found: list[Placement]) -> Step:
+            me = _find(found, event.issue_id, event.issue_key)
+            if me is None:
+                return SkipDelivery(f"{name}: Jira does not know this issue (deleted since, or not visible)")
+            others = [p for p in found if p is not me and (p.key in wanted or p.id in wanted)]
+            return self._targets([me, *others], frozenset({me.id}), name)
+
+        return ask([subject, *hints, *change.parents, *change.dependents], placed, follow,
+                   [event.issue_id] if event.issue_id else [])
+
+    def _link_event(self, incoming: Incoming) -> Step:
+        link = incoming.event.link
         assert link is not None and link.source_id and link.destination_id  # read_payload checked both
         wanted = {t.casefold() for t in self.config.dependency_link_types}
         if self.config.hierarchy.program_link != "parent":
@@ -120,64 +149,52 @@ class Router(EpicRouting):
             log_event("delivery.irrelevant_link", link_type=link.link_type, link=link.link_id)
             return []
         ends = [link.source_id, link.destination_id]
-        placed = self._place(ends, reconcile=ends)
-        if not placed:
-            raise SkipDelivery(f"link {link.link_id}: Jira knows neither issue {ends[0]} nor {ends[1]}")
-        in_scope = [p for p in placed if self._in_scope(_jira_project(p.key))]
-        if not in_scope:
-            raise SkipDelivery(f"link {link.link_id}: both issues are outside jira.projects")
-        return self._targets(in_scope, frozenset(p.id for p in in_scope), f"link {link.link_id}")
 
-    def _worklog_event(self, event: WebhookEvent, payload: Mapping[str, Any]) -> list[Target]:
+        def placed(found: list[Placement]) -> Step:
+            if not found:
+                return SkipDelivery(f"link {link.link_id}: Jira knows neither issue {ends[0]} nor {ends[1]}")
+            in_scope = [p for p in found if self._in_scope(_jira_project(p.key))]
+            if not in_scope:
+                return SkipDelivery(f"link {link.link_id}: both issues are outside jira.projects")
+            return self._targets(in_scope, frozenset(p.id for p in in_scope), f"link {link.link_id}")
+
+        return ask(ends, placed, reconcile=ends)
+
+    def _worklog_event(self, incoming: Incoming) -> Step:
+        event = incoming.event
         subject = event.worklog_issue_id or event.issue_id or event.issue_key
         if subject is None:
-            raise SkipDelivery(f"{event.event} names no issue")
-        placed = self._place([subject], reconcile=[subject])
-        me = _find(placed, subject if subject.isdigit() else None, None if subject.isdigit() else subject)
-        if me is None:
-            raise SkipDelivery(f"worklog on issue {subject}: Jira does not know this issue")
-        self._check_scope(_jira_project(me.key), me.key)
-        return self._targets([me], frozenset({me.id}), me.key)
+            return SkipDelivery(f"{event.event} names no issue")
+
+        def placed(found: list[Placement]) -> Step:
+            numeric = subject.isdigit()
+            me = _find(found, subject if numeric else None, None if numeric else subject)
+            if me is None:
+                return SkipDelivery(f"worklog on issue {subject}: Jira does not know this issue")
+            outside = self._outside_scope(_jira_project(me.key), me.key)
+            if outside is not None:
+                return outside
+            return self._targets([me], frozenset({me.id}), me.key)
+
+        return ask([subject], placed, reconcile=[subject])
 
     # -- helpers
 
     def _targets(self, placed: Iterable[Placement], reconcile: frozenset[str], name: str) -> list[Target]:
-        found: dict[tuple[str, str], Target] = {}
-        for p in placed:
-            target = target_of(p, reconcile)
-            if target is None:
-                continue
-            slot = (target.kind, target.key)
-            found[slot] = found[slot].merge(target) if slot in found else target
+        found = targets_of(placed, reconcile)
         if not found:
             log_event("delivery.nothing_to_do", subject=name,
                       reason="no epic or initiative above the issues it names")
-        return list(found.values())
-
-    def _dependents(self, issue: object) -> list[str]:
-        if not isinstance(issue, dict):
-            return []
-        key = text(issue.get("key"))
-        return [link.dependent_key for link in dependency_links(issue, self.config.dependency_link_types)
-                if link.blocker_key == key]
-
-    def _own_fields(self) -> frozenset[str]:
-        ids: FieldIds = self.gateway.field_ids()
-        names = {n.casefold() for n in self.config.outputs.values()}
-        return frozenset(names | {i.casefold() for i in ids.outputs.values()})
-
-    def _dependency_fields(self) -> frozenset[str]:
-        ids = self.gateway.field_ids()
-        extra = {self.config.fields.due_date.casefold(), (ids.due_date or "duedate").casefold()}
-        return DEPENDENCY_FIELDS | extra
+        return found
 
     def _in_scope(self, jira_project: str | None) -> bool:
         projects = self.config.jira.projects
         return not projects or (jira_project or "").upper() in projects
 
-    def _check_scope(self, jira_project: str | None, name: str) -> None:
-        if not self._in_scope(jira_project):
-            raise SkipDelivery(f"{name} is in Jira project {jira_project}, outside jira.projects")
+    def _outside_scope(self, jira_project: str | None, name: str) -> SkipDelivery | None:
+        if self._in_scope(jira_project):
+            return None
+        return SkipDelivery(f"{name} is in Jira project {jira_project}, outside jira.projects")
 
 
 def _find(placed: Sequence[Placement], issue_id: str | None, issue_key: str | None) -> Placement | None:
