@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -137,6 +138,7 @@ def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(site: Sit
                                     '  catchup: "0 0 1 1 *"\n')
     config = load_config(here.config_path)
     store = SqliteInbox(config.store_path)
+    before = set(threading.enumerate())
     stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
     try:
         deadline = time.monotonic() + 10
@@ -146,7 +148,8 @@ def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(site: Sit
         stop()
     last = store.last_run("sweep")
     assert last is not None and (last.outcome or "").startswith("done: enqueued 2 targets")
-    time.sleep(1.2)
+    # stop() returned: every thread the scheduler started has ended, so no run can come after it.
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
     assert store.last_run("sweep") == last, "no run after stop"
 
 
