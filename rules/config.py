@@ -87,6 +87,7 @@ class WorkerSettings:
     debounce_seconds: float = 2.0
     max_delay_seconds: float = 10.0
     max_attempts: int = 5
+    metrics_port: int = 9464  # where `pmrollup worker` answers GET /metrics; 0 serves none
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "rules": ("files",),
     "webhooks": ("allow_unsigned", "max_body_bytes"),
     "store": ("path",),
-    "worker": ("debounce_seconds", "max_delay_seconds", "max_attempts"),
+    "worker": ("debounce_seconds", "max_delay_seconds", "max_attempts", "metrics_port"),
     "schedule": ("sweep", "digest", "catchup"),
 }
 _DEFAULTS = AppConfig()
@@ -246,6 +247,8 @@ def _build(r: KeyReader, data: Any) -> AppConfig:
         debounce_seconds=float(r.number(wk, "worker", "debounce_seconds", wd.debounce_seconds)),
         max_delay_seconds=float(r.number(wk, "worker", "max_delay_seconds", wd.max_delay_seconds)),
         max_attempts=int(r.number(wk, "worker", "max_attempts", wd.max_attempts, 1, integer=True)),
+        metrics_port=int(r.number(wk, "worker", "metrics_port", wd.metrics_port, 0, integer=True,
+                                  maximum=65535)),
     )
     if worker.max_delay_seconds < worker.debounce_seconds:
         raise r.fail("worker.max_delay_seconds", "at least worker.debounce_seconds",
