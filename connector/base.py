@@ -1,10 +1,8 @@
-"""The one Jira client of a process and the plumbing every gateway call goes through."""
+"""The gateway's base: its connection to Jira, and the plumbing every gateway call goes through."""
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,11 +15,10 @@ from connector.errors import ConnectorError
 from connector.fieldmap import FieldCatalog, FieldIds
 from connector.hierarchy import Jql, check_key
 from connector.retry import RetryPolicy
-from connector.search import search_all
+from connector.search import search_all, search_page
 from connector.sightings import EpicSightings
+from connector.transport import JiraConnection
 from rules.config import AppConfig
-
-log = logging.getLogger("pmrollup.connector")
 
 T = TypeVar("T")
 STATE_PROPERTIES = ("pmrollup.state", "pmrollup.baseline")
@@ -53,7 +50,7 @@ class Credentials:
 
 
 class GatewayBase:
-    """The lazily created client, the retry policy, request counts and the field catalog."""
+    """The connection, the retry policy, request counts, the field catalog and the searches."""
 
     def __init__(self, config: AppConfig, credentials: Credentials, retry: RetryPolicy | None = None) -> None:
         self.config = config
@@ -63,8 +60,12 @@ class GatewayBase:
         self.jql = Jql(config)
         self.request_count = 0
         self.status_counts: Counter[int] = Counter()
-        self._client: JIRA | None = None
-        self._lock = threading.Lock()
+        self.answers: Counter[tuple[str, int]] = Counter()  # Jira's answers by (method, status)
+        auth: dict[str, Any] = ({"basic_auth": (credentials.user, credentials.token)} if credentials.user
+                                else {"token_auth": credentials.token})
+        self._jira = JiraConnection(credentials.url, auth, cloud=self.cloud,
+                                    verify_ssl=config.jira.verify_ssl,
+                                    timeout=config.jira.timeout_seconds, on_response=self._count)
         self._catalog: FieldCatalog | None = None
         self._ids: FieldIds | None = None
         self._options_known: dict[str, float] = {}  # select field id -> when its options were read
@@ -72,48 +73,27 @@ class GatewayBase:
         self._id_of_key: dict[str, str] = {}
         self.sightings = EpicSightings()  # every epic's initiative, as the searches last saw it
 
-    # -- the client and the plumbing every call goes through
+    # -- the plumbing every call goes through
 
-    def client(self) -> JIRA:
-        """Return the process's `jira.JIRA`, created on first use (no request is made to create it)."""
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return self._client
-
-    def _connect(self) -> JIRA:
-        creds = self.credentials
-        auth: dict[str, Any] = ({"basic_auth": (creds.user, creds.token)} if creds.user
-                                else {"token_auth": creds.token})
-        # max_retries=0: the library's own retries can wait less than Retry-After; ours cannot.
-        options: dict[str, Any] = {"verify": self.config.jira.verify_ssl, "check_update": False}
-        client = JIRA(server=creds.url, options=options, max_retries=0, get_server_info=False,
-                      timeout=self.config.jira.timeout_seconds, **auth)
-        # The flavor is configured, so serverInfo need not be fetched to learn it.
-        client.deploymentType = "Cloud" if self.cloud else "Server"
-        client._session.hooks["response"].append(self._count)
-        return client
-
-    def _count(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+    def _count(self, response: requests.Response) -> None:
         self.request_count += 1
         self.status_counts[response.status_code] += 1
+        self.answers[(str(response.request.method), response.status_code)] += 1
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         return self.retry.run(call, what)
 
-    def _url(self, path: str) -> str:
-        return str(self.client()._get_url(path))
-
-    def _session(self) -> Any:
-        return self.client()._session
+    def _library(self) -> JIRA:
+        """Return the `jira` library's client, for its public methods."""
+        return self._jira.library()
 
     def search(self, jql: str, fields: Sequence[str], properties: Sequence[str] = (),
                reconcile: Sequence[str | int] = (), expand: str | None = None) -> list[dict[str, Any]]:
         """Return every issue `jql` matches, all pages, as Jira's JSON with only `fields` and
         `properties`; `reconcile` (keys or ids seen before) makes Cloud's search show fresh edits."""
-        self.field_catalog()  # fills the library's name map, which would otherwise cost a request
+        self.field_catalog()  # hands the library its name map, which would otherwise cost a request
         ids = self._reconcile_ids(reconcile) if self.cloud else []
-        found = search_all(self.client(), self.retry.run, self.cloud, jql, fields, properties=properties,
+        found = search_all(self._library(), self.retry.run, self.cloud, jql, fields, properties=properties,
                            reconcile=ids, expand=expand)
         self._remember_ids(found)
         if self._ids is not None:
@@ -121,6 +101,13 @@ class GatewayBase:
         return found
 
     _search = search  # the name placing.py and updates.py still call; they move to search()
+
+    def first_of(self, jql: str, fields: Sequence[str]) -> dict[str, Any] | None:
+        """Return the first issue `jql` matches (one page of one), None when it matches none."""
+        self.field_catalog()  # hands the library its name map, which would otherwise cost a request
+        found = self._call(f"search {jql[:120]}",
+                           lambda: search_page(self._library(), self.cloud, jql, fields, 1))
+        return found[0] if found else None
 
     def _remember_ids(self, issues: Sequence[Mapping[str, Any]]) -> None:
         for raw in issues:
@@ -143,7 +130,7 @@ class GatewayBase:
         if not ref.isdigit():
             ref = check_key(ref)
         props = ",".join(properties) or None
-        issue = self._call(f"GET issue {ref}", lambda: self.client().issue(
+        issue = self._call(f"GET issue {ref}", lambda: self._library().issue(
             ref, fields=",".join(fields), properties=props))
         self._remember_ids([issue.raw])
         return dict(issue.raw)
@@ -152,16 +139,14 @@ class GatewayBase:
 
     def server_info(self) -> dict[str, Any]:
         """Return Jira's serverInfo (version, deploymentType)."""
-        return dict(self._call("GET serverInfo", lambda: self.client().server_info()))
+        return dict(self._call("GET serverInfo", lambda: self._library().server_info()))
 
     def field_catalog(self) -> FieldCatalog:
         """Return every field of the site, fetched once per gateway."""
         if self._catalog is None:
-            raw = self._call("GET field", lambda: self.client().fields())
+            raw = self._call("GET field", lambda: self._library().fields())
             catalog = FieldCatalog.from_json(raw)
-            # The library maps JQL names to ids before every search, fetching /field when its
-            # map is empty; hand it ours so that costs nothing.
-            self.client()._fields_cache_value = catalog.clause_map() or {"key": "key"}
+            self._jira.name_fields(catalog.clause_map())
             self._catalog = catalog
         return self._catalog
 
@@ -174,4 +159,10 @@ class GatewayBase:
     def refresh_fields(self) -> None:
         """Forget the cached catalog (after fields are created)."""
         self._catalog, self._ids = None, None
+
+    def edit_meta(self, key: str) -> dict[str, Any]:
+        """Return the issue's editmeta: the fields on its edit screen, with a select's allowed values."""
+        key = check_key(key)
+        meta = self._call(f"GET editmeta {key}", lambda: self._library().editmeta(key))
+        return dict(meta) if isinstance(meta, dict) else {}
 

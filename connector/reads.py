@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from connector.base import STATE_PROPERTIES, GatewayBase
@@ -28,6 +29,7 @@ from connector.history import Change, to_changes
 from rules.model import Blocker, Program, Project, WorkItem
 from rules.wording import with_article
 
+CHANGELOG_PAGE = 100
 QUOTED_KEY = re.compile(r"'([A-Za-z][A-Za-z0-9_]*-[0-9]+)'")
 
 
@@ -195,15 +197,14 @@ class HierarchyReads(GatewayBase):
     def _full_changelog(self, key: str) -> list[dict[str, Any]]:
         if not self.cloud:
             issue = self._call(f"GET issue {key} changelog",
-                               lambda: self.client().issue(key, fields="status", expand="changelog"))
+                               lambda: self._library().issue(key, fields="status", expand="changelog"))
             return list((issue.raw.get("changelog") or {}).get("histories") or [])
         histories: list[dict[str, Any]] = []
         while True:
-            params = {"startAt": len(histories), "maxResults": 100}
-            page = self._call(f"GET changelog {key}", lambda params=params: self.client()._get_json(  # type: ignore[misc]
-                f"issue/{key}/changelog", params=params))
-            values = page.get("values") or []
+            page = self._call(f"GET changelog {key}",
+                              partial(self._jira.changelog_page, key, len(histories), CHANGELOG_PAGE))
+            values = page.get("values")
+            values = [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
             histories += values
             if not values or page.get("isLast", True):
                 return histories
-

@@ -62,6 +62,13 @@ def search_all(client: JIRA, run: Runner[Any], cloud: bool, jql: str, fields: Se
     raise ConnectorError(f"{what}: more than {MAX_PAGES} pages")
 
 
+def search_page(client: JIRA, cloud: bool, jql: str, fields: Sequence[str],
+                size: int) -> list[dict[str, Any]]:
+    """Return the first page of `size` issues matching `jql` (one request, not retried here)."""
+    search = client.enhanced_search_issues if cloud else client.search_issues
+    return _issues(search(jql, maxResults=size, fields=list(fields), json_result=True))
+
+
 def _issues(page: object) -> list[dict[str, Any]]:
     raw = page.get("issues") if isinstance(page, dict) else None
     return [i for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []

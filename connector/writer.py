@@ -1,4 +1,4 @@
-"""The gateway's writes: computed fields, comments, issue properties, custom fields, webhooks."""
+"""The gateway's writes: computed fields and labels, comments, issue properties."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import json
 import logging
 import time
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
 
 from connector.base import GatewayBase
 from connector.errors import ConnectorError, JiraAuthError, JiraBadRequest, JiraNotFound
 from connector.eventlog import log_event
-from connector.fieldmap import CUSTOM_TYPES, FieldInfo
+from connector.fieldmap import FieldInfo
 from connector.hierarchy import check_key
 from connector.history import Comment, to_comment
-from connector.payload import dig
+from connector.site import allowed_values
 from connector.writes import FieldUpdate, Written, check_property_size, plan_update
 
 COMMENT_PAGE = 100
@@ -96,40 +95,11 @@ class IssueWrites(GatewayBase):
             if options is not None:
                 self.field_catalog().with_options(info.id, options)
 
-    def select_options(self, field_id: str, key: str | None = None) -> list[str] | None:
-        """Return a select field's options: on Cloud from its field context (the option endpoint),
-        on Data Center (which has none) from editmeta's allowed values of `key`, else of any issue
-        that has the field on its screen; None when they cannot be read."""
-        if self.cloud:
-            contexts = self._call(f"GET field {field_id} contexts",
-                                  lambda: self.client()._get_json(f"field/{field_id}/context"))
-            values = contexts.get("values") if isinstance(contexts, dict) else None
-            if values:
-                context = values[0].get("id")
-                found = self._call(f"GET field {field_id} options", lambda: self.client()._get_json(
-                    f"field/{field_id}/context/{context}/option"))
-                entries = found.get("values") if isinstance(found, dict) else None
-                if isinstance(entries, list):
-                    return [str(o["value"]) for o in entries if isinstance(o, dict) and "value" in o
-                            and not o.get("disabled")]
-        if key is None:
-            return None
-        return allowed_values(self.edit_meta(key), field_id)
-
-    def edit_meta(self, key: str) -> dict[str, Any]:
-        """Return the issue's editmeta: the fields on its edit screen, with a select's allowed values."""
-        key = check_key(key)
-        meta = self._call(f"GET editmeta {key}", lambda: self.client().editmeta(key))
-        return dict(meta) if isinstance(meta, dict) else {}
-
     def _put_issue(self, key: str, update: FieldUpdate) -> None:
-        body = json.dumps(update.body())
-        url = self._url(f"issue/{key}")
+        body = update.body()
 
         def put(quiet: bool) -> None:
-            # Through the session: the library's issue.update() reloads the issue afterwards.
-            params = {"notifyUsers": "false"} if quiet else {}
-            self._session().put(url, params=params, data=body)
+            self._jira.edit_issue(key, body, notify=not quiet)
 
         if not self._notify_off_allowed:
             self._call(f"PUT issue {key}", lambda: put(False))
@@ -149,7 +119,7 @@ class IssueWrites(GatewayBase):
     def _list_comments(self, key: str) -> list[Comment]:
         found: list[Comment] = []
         while True:
-            page = self.client().comments(key, start_at=len(found), max_results=COMMENT_PAGE)
+            page = self._library().comments(key, start_at=len(found), max_results=COMMENT_PAGE)
             found += [to_comment(c.raw) for c in page]
             if len(page) < COMMENT_PAGE:
                 return found
@@ -178,7 +148,7 @@ class IssueWrites(GatewayBase):
             known = None
             if any(marker in c.body for c in seen):
                 return None
-            return to_comment(self.client().add_comment(key, body).raw)
+            return to_comment(self._library().add_comment(key, body).raw)
 
         posted = self._call(f"POST comment {key}", post_once)
         if posted is not None and listed is not None:
@@ -188,9 +158,7 @@ class IssueWrites(GatewayBase):
     def edit_comment(self, key: str, comment_id: str, body: str) -> None:
         """Replace a comment's body."""
         key = check_key(key)
-        url = self._url(f"issue/{key}/comment/{comment_id}")
-        self._call(f"PUT comment {key}/{comment_id}",
-                   lambda: self._session().put(url, data=json.dumps({"body": body})))
+        self._call(f"PUT comment {key}/{comment_id}", lambda: self._jira.edit_comment(key, comment_id, body))
 
     # -- issue properties
 
@@ -198,83 +166,23 @@ class IssueWrites(GatewayBase):
         """Return an issue property's value, None when the issue has none of that name."""
         key = check_key(key)
         try:
-            prop = self._call(f"GET property {key}/{name}", lambda: self.client().issue_property(key, name))
+            prop = self._call(f"GET property {key}/{name}", lambda: self._library().issue_property(key, name))
         except JiraNotFound:
             return None
-        return prop.raw.get("value")
+        value: object = prop.raw.get("value")
+        return value
 
     def set_property(self, key: str, name: str, value: object) -> None:
         """Store a JSON value as an issue property, refusing what exceeds Jira's 32 KB."""
         key = check_key(key)
         check_property_size(name, json.dumps(value).encode("utf-8"))
-        self._call(f"PUT property {key}/{name}", lambda: self.client().add_issue_property(key, name, value))
+        self._call(f"PUT property {key}/{name}", lambda: self._library().add_issue_property(
+            key, name, value))
 
     def delete_property(self, key: str, name: str) -> None:
         """Remove an issue property; one that is already gone is fine."""
         key = check_key(key)
-        url = self._url(f"issue/{key}/properties/{name}")
         try:
-            self._call(f"DELETE property {key}/{name}", lambda: self._session().delete(url))
+            self._call(f"DELETE property {key}/{name}", lambda: self._jira.delete_issue_property(key, name))
         except JiraNotFound:
             return
-
-    # -- admin
-
-    def create_field(self, name: str, kind: str, options: Sequence[str] = ()) -> str:
-        """Create a custom field (number, text or select) and return its id."""
-        if kind not in CUSTOM_TYPES:
-            raise ConnectorError(f"cannot create a {kind!r} field: use number, text or select")
-        custom_type, searcher = CUSTOM_TYPES[kind]
-        body = json.dumps({"name": name, "type": custom_type, "searcherKey": searcher})
-        response = self._call(f"POST field {name}",
-                              lambda: self._session().post(self._url("field"), data=body))
-        field_id = str(response.json()["id"])
-        if kind == "select" and options:
-            self._add_options(field_id, options)
-        self.refresh_fields()
-        return field_id
-
-    def _add_options(self, field_id: str, options: Sequence[str]) -> None:
-        # Jira Cloud keeps options per field context; a new field has one global context.
-        contexts = self._call(f"GET field {field_id} contexts",
-                              lambda: self.client()._get_json(f"field/{field_id}/context"))
-        values = contexts.get("values") if isinstance(contexts, dict) else None
-        if not values:
-            raise ConnectorError(f"field {field_id} has no context to add options to: add them in Jira")
-        url = self._url(f"field/{field_id}/context/{values[0]['id']}/option")
-        body = json.dumps({"options": [{"value": o} for o in options]})
-        self._call(f"POST field {field_id} options", lambda: self._session().post(url, data=body))
-
-    def _webhook_url(self, hook_id: object = None) -> str:
-        base = f"{self.credentials.url}/rest/webhooks/1.0/webhook"
-        return f"{base}/{hook_id}" if hook_id is not None else base
-
-    def list_webhooks(self) -> list[dict[str, Any]]:
-        """Return the site's registered webhooks (needs an administrator)."""
-        found = self._call("GET webhooks", lambda: self._session().get(self._webhook_url()).json())
-        return [h for h in found if isinstance(h, dict)] if isinstance(found, list) else []
-
-    def register_webhook(self, name: str, url: str, events: Sequence[str], jql: str | None = None,
-                         secret: str | None = None) -> dict[str, Any]:
-        """Register a webhook delivering `events` to `url`, signed with `secret` when given."""
-        body: dict[str, Any] = {"name": name, "url": url, "events": list(events), "excludeBody": False}
-        if jql:
-            body["filters"] = {"issue-related-events-section": jql}
-        if secret:
-            body["secret"] = secret
-        data = json.dumps(body)
-        return dict(self._call("POST webhook",
-                               lambda: self._session().post(self._webhook_url(), data=data).json()))
-
-    def delete_webhook(self, hook_id: object) -> None:
-        """Remove one webhook registration."""
-        self._call(f"DELETE webhook {hook_id}", lambda: self._session().delete(self._webhook_url(hook_id)))
-
-
-def allowed_values(editmeta: object, field_id: str) -> list[str] | None:
-    """Return the option values editmeta allows for a field; None when it lists none (off the screen)."""
-    fields = editmeta.get("fields") if isinstance(editmeta, dict) else None
-    allowed = dig(fields, field_id, "allowedValues")
-    if not isinstance(allowed, list):
-        return None
-    return [str(o.get("value")) for o in allowed if isinstance(o, dict) and "value" in o]

@@ -8,7 +8,7 @@ from pathlib import Path
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
 from connector.fieldmap import FieldCatalog
-from connector.site import WRITE_PERMISSIONS, edit_screen_fields, first_of_each_level, my_permissions
+from connector.site import WRITE_PERMISSIONS
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.engine import check_rule_files
 from rules.wording import counted
@@ -150,7 +150,7 @@ def _check_screens_and_permissions(config: AppConfig, gateway: JiraGateway, cata
     return the sample issue of each level."""
     outputs = [(name, info) for name in config.outputs.values() if (info := catalog.find(name)) is not None]
     try:
-        samples = first_of_each_level(gateway)
+        samples = gateway.first_of_each_level()
     except ConnectorError as exc:
         report.problems.append(f"jira: cannot search the configured projects: {exc}")
         return {}
@@ -163,7 +163,7 @@ def _check_screens_and_permissions(config: AppConfig, gateway: JiraGateway, cata
             continue
         project = key.rsplit("-", 1)[0]
         try:
-            on_screen = edit_screen_fields(gateway, key)
+            on_screen = gateway.edit_screen_fields(key)
         except ConnectorError as exc:
             report.problems.append(f"screens: cannot read the edit screen of {key}: {exc}")
             continue
@@ -180,7 +180,7 @@ def _check_screens_and_permissions(config: AppConfig, gateway: JiraGateway, cata
 
 def _check_permissions(gateway: JiraGateway, key: str, project: str, report: Report) -> None:
     try:
-        held = my_permissions(gateway, key)
+        held = gateway.my_permissions(key)
     except JiraNotFound:
         report.notes.append(f"permissions: this Jira does not answer /mypermissions; check by hand that "
                             f"pmrollup's account has {' and '.join(PERMISSION_NAMES.values())} in {project}")

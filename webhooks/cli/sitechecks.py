@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
 from connector.fieldmap import FieldCatalog
-from connector.writer import allowed_values
+from connector.site import allowed_values
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
 from webhooks.store.siteproblems import SiteProblem, SiteProblems
