@@ -14,6 +14,7 @@ import pytest
 
 from bench.delivery import capture_edits
 from connector.client import Credentials, JiraGateway
+from connector.events import ACTED_EVENTS
 from rules.config import AppConfig, JiraSettings
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
@@ -212,3 +213,30 @@ def test_one_bad_delivery_in_a_batch_does_not_hold_up_the_others(
     counts = service.store.counts()
     assert counts.deliveries_pending == 1 and counts.targets_pending == 1
     assert logs.events().count("delivery.failed") == 1
+
+
+def test_stories_whose_delivery_names_no_epic_are_placed_together_not_one_search_each(
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock) -> None:
+    sandbox = sandbox_factory(seed())
+    service = Service(sandbox, config_for(tmp_path), clock)
+    stories = stories_of("PAY-3")[:5]
+    bodies = capture_edits(sandbox, [(s, {"fields": {"Story Points": 3}}) for s in stories])
+    for n, body in enumerate(bodies):  # each names the initiative as its parent, which is no epic
+        payload = json.loads(body)
+        payload["issue"]["fields"]["parent"]["key"] = "PAY-1"
+        bodies[n] = json.dumps(payload).encode()
+    service.receive(bodies)
+    sandbox.clear_requests()
+    assert service.worker.route_pending() == len(bodies) == len(stories)
+    # The named parent, then the stories with it, then the stories' epic: three searches for all five.
+    assert service.searches() == 3
+    clock.advance(service.config.worker.max_delay_seconds)
+    service.worker.run_once()
+    [target] = service.recorder.targets
+    assert (target.kind, target.key, target.projects) == ("program", "PAY-1", frozenset({"PAY-3"}))
+
+
+def test_every_event_pmrollup_acts_on_has_one_handler(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    router = Router(config, JiraGateway(config, Credentials("http://127.0.0.1:9", None, "unused")))
+    assert set(router.handlers) == ACTED_EVENTS
