@@ -100,8 +100,6 @@ class GatewayBase:
             self.sightings.record(found, fields, self._ids, self.config)
         return found
 
-    _search = search  # the name placing.py and updates.py still call; they move to search()
-
     def first_of(self, jql: str, fields: Sequence[str]) -> dict[str, Any] | None:
         """Return the first issue `jql` matches (one page of one), None when it matches none."""
         self.field_catalog()  # hands the library its name map, which would otherwise cost a request
