@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench.delivery import capture_edits
+from bench.delivery import Capture, capture_edits
 from connector.client import Credentials, JiraGateway
 from connector.events import ACTED_EVENTS
 from rules.config import AppConfig, JiraSettings
@@ -234,6 +234,30 @@ def test_stories_whose_delivery_names_no_epic_are_placed_together_not_one_search
     service.worker.run_once()
     [target] = service.recorder.targets
     assert (target.kind, target.key, target.projects) == ("program", "PAY-1", frozenset({"PAY-3"}))
+
+
+def test_deleted_stories_naming_no_epic_are_routed_from_the_search_their_batch_made(
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock) -> None:
+    sandbox = sandbox_factory(seed())
+    service = Service(sandbox, config_for(tmp_path), clock)
+    capture = Capture(sandbox)
+    try:
+        for story in stories_of("PAY-4")[:3]:
+            sandbox.delete(story)
+        bodies = capture.taken()
+    finally:
+        capture.close()
+    for n, body in enumerate(bodies):  # each names the initiative as its parent, which is no epic
+        payload = json.loads(body)
+        payload["issue"]["fields"]["parent"]["key"] = "PAY-1"
+        bodies[n] = json.dumps(payload).encode()
+    service.receive(bodies)
+    sandbox.clear_requests()
+    assert service.worker.route_pending() == len(bodies) == 3
+    assert service.searches() == 1  # the named parent, once: a deleted issue is not searched for
+    clock.advance(service.config.worker.max_delay_seconds)
+    service.worker.run_once()
+    assert [(t.kind, t.key) for t in service.recorder.targets] == [("program", "PAY-1")]
 
 
 def test_every_event_pmrollup_acts_on_has_one_handler(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ A delivery's handler reads what it can from the delivery itself; when it needs J
 `Ask`: the issues to place, and what it does with their placements. The asks of a batch are placed
 together (`place_batch`: one search per page of references, then one per level above), then each
 delivery goes on with its answer. An answer may ask again (a story whose delivery names something
-that is no epic then places itself): those asks are placed together in the next round.
+that is no epic then places itself): those asks are placed together in the next round, and an ask
+that the earlier placements already answer costs no search.
 """
 
 from __future__ import annotations
@@ -52,10 +53,35 @@ def ask(refs: Iterable[str], then: Callable[[list[Placement]], Step], follow: Se
     return Ask(tuple(unique), then, tuple(follow), tuple(r for r in reconcile if r.isdigit()))
 
 
+class Placements:
+    """What the batch's placements so far answered: an ask they cover is answered without a search."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+        self.followed: set[str] = set()
+        self.placed = NOTHING_PLACED
+        self._merged: list[Placed] = []
+
+    def covers(self, asked: Ask) -> bool:
+        """Tell whether every reference of the ask was asked (and followed) before."""
+        return ({checked_ref(r) for r in asked.refs} <= self.asked
+                and {checked_ref(r) for r in asked.follow} <= self.followed)
+
+    def learn(self, asked: Ask, placed: Placed) -> None:
+        """Keep what a placement answered to an ask."""
+        self.asked |= {checked_ref(r) for r in asked.refs}
+        self.followed |= {checked_ref(r) for r in asked.follow}
+        if not any(placed is merged for merged in self._merged):
+            self._merged.append(placed)
+            self.placed = Placed({**self.placed.by_ref, **placed.by_ref},
+                                 {**self.placed.dependents, **placed.dependents})
+
+
 def settle(gateway: GatewayBase, steps: Sequence[Step]) -> list[Routed]:
     """Return each delivery's targets, or why it has none now, placing the asks of each round together."""
     done: dict[int, Routed] = {}
     waiting: dict[int, Ask] = {}
+    placements = Placements()
 
     def keep(n: int, step: Step) -> None:
         if isinstance(step, Ask):
@@ -67,7 +93,13 @@ def settle(gateway: GatewayBase, steps: Sequence[Step]) -> list[Routed]:
         keep(n, step)
     while waiting:
         asked, waiting = waiting, {}
-        for n, answer in place_together(gateway, asked).items():
+        answered = {n: placements.placed for n, a in asked.items() if placements.covers(a)}
+        fresh = {n: a for n, a in asked.items() if n not in answered}
+        placed = place_together(gateway, fresh) if fresh else {}
+        for n, answer in placed.items():
+            if not isinstance(answer, Exception):
+                placements.learn(fresh[n], answer)
+        for n, answer in {**answered, **placed}.items():
             keep(n, answer if isinstance(answer, Exception) else go_on(asked[n], answer))
     return [done[n] for n in range(len(steps))]
 
