@@ -58,8 +58,6 @@ class GatewayBase:
         self.retry = retry or RetryPolicy()
         self.cloud = config.jira.flavor == "cloud"
         self.jql = Jql(config)
-        self.request_count = 0
-        self.status_counts: Counter[int] = Counter()
         self.answers: Counter[tuple[str, int]] = Counter()  # Jira's answers by (method, status)
         auth: dict[str, Any] = ({"basic_auth": (credentials.user, credentials.token)} if credentials.user
                                 else {"token_auth": credentials.token})
@@ -76,9 +74,20 @@ class GatewayBase:
     # -- the plumbing every call goes through
 
     def _count(self, response: requests.Response) -> None:
-        self.request_count += 1
-        self.status_counts[response.status_code] += 1
         self.answers[(str(response.request.method), response.status_code)] += 1
+
+    @property
+    def request_count(self) -> int:
+        """Return how many requests this gateway has made."""
+        return sum(self.answers.values())
+
+    @property
+    def status_counts(self) -> Counter[int]:
+        """Return how many of Jira's answers had each status."""
+        counts: Counter[int] = Counter()
+        for (_, status), count in self.answers.items():
+            counts[status] += count
+        return counts
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         return self.retry.run(call, what)

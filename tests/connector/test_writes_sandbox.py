@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 
 import pytest
 
-from connector.errors import ConnectorError, JiraBadRequest
+from connector.errors import ConnectorError, JiraBadRequest, JiraNotFound
 from tests.conftest import SandboxFactory
 from tests.connector.seeds import gateway, program_seed
 from webhooks.telemetry.logs import JsonFormatter
@@ -181,3 +182,13 @@ def test_custom_fields_and_webhooks_are_created_and_listed(sandbox_factory: Sand
     assert [h["name"] for h in listed] == ["pmrollup"] and "s3cret" not in json.dumps(listed)
     jira.delete_webhook(hook["self"].rsplit("/", 1)[-1])
     assert jira.list_webhooks() == []
+
+
+def test_the_gateway_counts_jiras_answers_by_method_and_status(sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(program_seed(), "cloud")
+    jira = gateway(sandbox)
+    jira.write_fields("PAY-2", {"progress_pct": 10}, {})
+    with pytest.raises(JiraNotFound):
+        jira.locate("PAY-99")
+    assert jira.answers == Counter({("GET", 200): 1, ("PUT", 204): 1, ("GET", 404): 1})
+    assert jira.request_count == 3 and jira.status_counts == Counter({200: 1, 204: 1, 404: 1})
