@@ -6,16 +6,19 @@ import io
 import json
 import logging
 import re
+import socket
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
-from rules.config import AppConfig
+from rules.config import AppConfig, ConfigError, parse_config
 from tests.conftest import LogCapture
 from tests.webhooks.conftest import SECRET, FakeClock, issue_event, signed_headers
+from webhooks.store.gauges import StoreGauges
 from webhooks.store.inbox import SqliteInbox, Target
 from webhooks.telemetry.logs import EVENTS, LOGGER_NAME, REDACTED, configure_logging, log_event
-from webhooks.telemetry.metrics import Metrics
+from webhooks.telemetry.metrics import Metrics, serve_metrics
 from webhooks.web.app import create_app
 from webhooks.worker.loop import RecomputeResult, Worker
 
@@ -66,8 +69,8 @@ def test_metrics_count_deliveries_queue_recomputes_jira_calls_and_findings(
     assert before['pmrollup_queue_depth{kind="deliveries"}'] == 1
 
     def recompute(target: Target) -> RecomputeResult:
-        metrics.jira_call(200)
-        metrics.jira_call(429)
+        metrics.jira_call(200, "GET")
+        metrics.jira_call(429, "POST")
         return RecomputeResult(findings={"critical": 1, "warning": 2})
 
     worker = Worker(store, lambda p: [Target("project", "PAY-1")], recompute, config,
@@ -154,3 +157,27 @@ def test_app_without_config_loads_the_file_pmrollup_config_names(tmp_path: Path)
     small = issue_event("PAY-1")
     assert client.post("/webhooks/jira", data=small, headers=signed_headers(small)).status_code == 202
     assert SqliteInbox(tmp_path / "site.sqlite3").counts().deliveries_stored == 1
+
+
+def test_a_worker_metrics_port_that_is_taken_is_named_with_what_to_do(store: SqliteInbox) -> None:
+    with socket.socket() as holder:
+        holder.bind(("", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        endpoint = serve_metrics(Metrics(), port, StoreGauges(store))
+    assert endpoint.url is None
+    assert endpoint.problem is not None and f"port {port} cannot be opened" in endpoint.problem
+    assert "worker.metrics_port" in endpoint.problem
+
+
+def test_worker_metrics_port_0_serves_none() -> None:
+    endpoint = serve_metrics(Metrics(), 0)
+    assert (endpoint.url, endpoint.problem) == (None, None)
+
+
+def test_worker_metrics_port_is_9464_unless_app_yaml_names_another_from_0_to_65535() -> None:
+    assert parse_config("{}").worker.metrics_port == 9464
+    assert parse_config("worker: {metrics_port: 0}").worker.metrics_port == 0
+    with pytest.raises(ConfigError, match=r"app.yaml:1: key 'worker.metrics_port': expected a whole number "
+                                          r"from 0 to 65535, got 70000"):
+        parse_config("worker: {metrics_port: 70000}")

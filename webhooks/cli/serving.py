@@ -21,9 +21,10 @@ from rules.engine import RuleSet
 from webhooks.cli.base import CommandError, load, subcommand
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, gateway_for, rules_for
+from webhooks.store.gauges import StoreGauges
 from webhooks.store.inbox import Inbox, SqliteInbox, StoreError, Target
 from webhooks.telemetry.logs import configure_logging, describe, log_event
-from webhooks.telemetry.metrics import Metrics
+from webhooks.telemetry.metrics import Metrics, serve_metrics
 from webhooks.web.app import create_app
 from webhooks.web.readiness import jira_probe
 from webhooks.worker.loop import RecomputeResult, Worker
@@ -52,7 +53,7 @@ class TargetRecompute:
         self.live = live
         self.router = router
         self._generation = live.in_force.generation if live is not None else 0
-        self._counted: Counter[int] = Counter()
+        self._counted: Counter[tuple[str, int]] = Counter()  # the gateway's answers counted so far
 
     def __call__(self, target: Target) -> RecomputeResult:
         self._take_reloaded()
@@ -108,10 +109,9 @@ class TargetRecompute:
         """Add the gateway's calls since the last recompute (routing's included) to the metrics."""
         if self.metrics is None:
             return
-        now = Counter(self.gateway.status_counts)
-        for status, count in (now - self._counted).items():
-            for _ in range(count):
-                self.metrics.jira_call(status)
+        now = Counter(self.gateway.answers)
+        for (method, status), count in (now - self._counted).items():
+            self.metrics.jira_call(status, method, count)
         self._counted = now
 
 
@@ -281,8 +281,11 @@ def run_worker(args: argparse.Namespace) -> int:
         store = SqliteInbox(config.store_path)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
-    worker = build_worker(config, store, metrics=Metrics(), lease_seconds=args.lease)
-    log_event("worker.start", owner=worker.owner, store=config.store_path)
+    metrics = Metrics()
+    worker = build_worker(config, store, metrics=metrics, lease_seconds=args.lease)
+    endpoint = serve_metrics(metrics, config.worker.metrics_port, StoreGauges(store))
+    log_event("worker.start", logging.WARNING if endpoint.problem else logging.INFO, owner=worker.owner,
+              store=config.store_path, metrics=endpoint.url, metrics_problem=endpoint.problem)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run_forever, args=(stop,), name="pmrollup-worker", daemon=True)
     thread.start()
@@ -291,6 +294,7 @@ def run_worker(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         thread.join(60.0)
+        endpoint.stop()
         log_event("worker.stop", owner=worker.owner)
     return 0
 

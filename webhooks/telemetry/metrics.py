@@ -1,95 +1,126 @@
-"""Counters and a histogram for `GET /metrics`, in the Prometheus text format."""
+"""pmrollup's Prometheus metrics, kept by prometheus-client: counters and a histogram in this process, or,
+under gunicorn, in the files its workers share (webhooks.telemetry.metricfiles), which a scrape adds up."""
 
 from __future__ import annotations
 
-import math
-import threading
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    start_http_server,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 # Seconds; a recompute is one to a few dozen Jira calls.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+# The text format /metrics answers in, as it always has.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+# prometheus-client's own setting: the folder of metric files the processes of one service share.
+SHARED_FOLDER_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Where `pmrollup worker` listens: every interface, as Prometheus exporters do; the figures are counts.
+ALL_INTERFACES = "0.0.0.0"
 
-Labels = tuple[tuple[str, str], ...]
+# No `_created` series: prometheus-client's shared files have none, so one process shows the same series.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class Metrics:
-    """Thread-safe counters, one histogram and gauges read at scrape time."""
+    """The counters and the recompute histogram of one process; prometheus-client makes them thread-safe.
+
+    Made when SHARED_FOLDER_ENV is set, they are kept in that folder and reported with every other
+    process's there; make one per process, since two in a process would overwrite each other's counts."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counters: dict[str, dict[Labels, float]] = {}
-        self._help: dict[str, str] = {}
-        self._buckets = [0] * len(DURATION_BUCKETS)
-        self._duration_sum = 0.0
-        self._duration_count = 0
-
-    def _add(self, name: str, help_text: str, labels: Mapping[str, str], amount: float = 1.0) -> None:
-        key = tuple(sorted((k, str(v)) for k, v in labels.items()))
-        with self._lock:
-            self._help.setdefault(name, help_text)
-            series = self._counters.setdefault(name, {})
-            series[key] = series.get(key, 0.0) + amount
+        self._shared_folder = os.environ.get(SHARED_FOLDER_ENV) or None
+        own = CollectorRegistry()  # its own, not the library's global one: each Metrics starts at zero
+        self._deliveries = Counter("pmrollup_webhook_deliveries_total",
+                                   "Webhook deliveries by event and outcome.", ("event", "outcome"),
+                                   registry=own)
+        self._jira_calls = Counter("pmrollup_jira_calls_total", "Calls to Jira by HTTP status.", ("status",),
+                                   registry=own)
+        self._jira_requests = Counter("pmrollup_jira_requests_total",
+                                      "Requests to Jira by HTTP method and status.", ("method", "status"),
+                                      registry=own)
+        self._findings = Counter("pmrollup_findings_total", "Rule findings by severity.", ("severity",),
+                                 registry=own)
+        self._recomputes = Counter("pmrollup_recomputes_total", "Recomputes by outcome.", ("outcome",),
+                                   registry=own)
+        self._duration = Histogram("pmrollup_recompute_duration_seconds", "Time one recompute took.",
+                                   buckets=DURATION_BUCKETS, registry=own)
+        self._collectors: tuple[Collector, ...] = (self._deliveries, self._jira_calls, self._jira_requests,
+                                                   self._findings, self._recomputes, self._duration)
 
     def delivery(self, event: str, outcome: str) -> None:
         """Count one webhook delivery by its event name and what became of it."""
-        self._add("pmrollup_webhook_deliveries_total", "Webhook deliveries by event and outcome.",
-                  {"event": event, "outcome": outcome})
+        self._deliveries.labels(event=event, outcome=outcome).inc()
 
-    def jira_call(self, status: int | str) -> None:
-        """Count one call to Jira by its HTTP status (or 'error' when no answer came)."""
-        self._add("pmrollup_jira_calls_total", "Calls to Jira by HTTP status.", {"status": str(status)})
+    def jira_call(self, status: int | str, method: str, count: int = 1) -> None:
+        """Count `count` answers from Jira by HTTP status, and by request method with it."""
+        self._jira_calls.labels(status=str(status)).inc(count)
+        self._jira_requests.labels(method=method.upper(), status=str(status)).inc(count)
 
     def findings(self, by_severity: Mapping[str, int]) -> None:
         """Count rule findings by severity."""
         for severity, count in by_severity.items():
             if count:
-                self._add("pmrollup_findings_total", "Rule findings by severity.",
-                          {"severity": severity}, count)
+                self._findings.labels(severity=severity).inc(count)
 
     def recompute(self, seconds: float, outcome: str) -> None:
         """Record one recompute: its duration and whether it succeeded."""
-        self._add("pmrollup_recomputes_total", "Recomputes by outcome.", {"outcome": outcome})
-        with self._lock:
-            for i, bound in enumerate(DURATION_BUCKETS):
-                if seconds <= bound:
-                    self._buckets[i] += 1
-            self._duration_sum += seconds
-            self._duration_count += 1
+        self._recomputes.labels(outcome=outcome).inc()
+        self._duration.observe(seconds)
 
-    def render(self, gauges: Mapping[str, tuple[str, Mapping[str, float]]] | None = None) -> str:
-        """Return the text exposition; `gauges` maps name -> (help, {label value: number})."""
-        out: list[str] = []
-        with self._lock:
-            for name in sorted(self._counters):
-                out += [f"# HELP {name} {self._help[name]}", f"# TYPE {name} counter"]
-                for labels, value in sorted(self._counters[name].items()):
-                    out.append(f"{name}{_labels(labels)} {_number(value)}")
-            name = "pmrollup_recompute_duration_seconds"
-            out += [f"# HELP {name} Time one recompute took.", f"# TYPE {name} histogram"]
-            for bound, count in zip(DURATION_BUCKETS, self._buckets, strict=True):
-                out.append(f'{name}_bucket{{le="{_number(bound)}"}} {count}')
-            out.append(f'{name}_bucket{{le="+Inf"}} {self._duration_count}')
-            out.append(f"{name}_sum {_number(self._duration_sum)}")
-            out.append(f"{name}_count {self._duration_count}")
-        for gname, (help_text, values) in sorted((gauges or {}).items()):
-            out += [f"# HELP {gname} {help_text}", f"# TYPE {gname} gauge"]
-            for label, value in sorted(values.items()):
-                out.append(f"{gname}{_labels((('kind', label),))} {_number(value)}")
-        return "\n".join(out) + "\n"
+    def registry(self, *extra: Collector) -> CollectorRegistry:
+        """Return a registry of these metrics (with a shared folder, every process's there) and `extra`,
+        collectors read at each scrape."""
+        registry = CollectorRegistry()
+        if self._shared_folder is not None:
+            MultiProcessCollector(registry, path=self._shared_folder)  # type: ignore[no-untyped-call]
+        else:
+            for collector in self._collectors:
+                registry.register(collector)
+        for collector in extra:
+            registry.register(collector)
+        return registry
+
+    def render(self, *extra: Collector) -> str:
+        """Return the text exposition of these metrics and of `extra`'s."""
+        return generate_latest(self.registry(*extra)).decode("utf-8")
 
 
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-    return "{" + inner + "}"
+@dataclass
+class Endpoint:
+    """Where a process answers GET /metrics on a port of its own; `url` is None when it does not."""
+
+    url: str | None
+    problem: str | None = None
+    server: WSGIServer | None = None
+
+    def stop(self) -> None:
+        """Stop answering."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def serve_metrics(metrics: Metrics, port: int, *extra: Collector) -> Endpoint:
+    """Answer GET /metrics on `port` of every interface from a background thread; port 0 serves none.
 
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    A port that cannot be opened is said in the endpoint's `problem`, not raised: the process works on."""
+    if port == 0:
+        return Endpoint(None)
+    try:
+        server, _ = start_http_server(port, addr=ALL_INTERFACES, registry=metrics.registry(*extra))
+    except OSError as exc:
+        return Endpoint(None, f"port {port} cannot be opened ({exc.strerror or exc}): stop what holds it "
+                              f"or set worker.metrics_port to another port (0 serves none)")
+    return Endpoint(f"http://{ALL_INTERFACES}:{port}/metrics", server=server)

@@ -15,9 +15,11 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from connector.events import ACTED_EVENTS, IGNORED_EVENT_PREFIXES
 from rules.config import AppConfig, ConfigError, config_path, load_config
+from webhooks.store.gauges import StoreGauges
 from webhooks.store.inbox import Inbox, SqliteInbox, StoreError
 from webhooks.telemetry.logs import describe, ensure_logging, log_event
-from webhooks.telemetry.metrics import Metrics
+from webhooks.telemetry.metricfiles import share_with_sibling_workers
+from webhooks.telemetry.metrics import CONTENT_TYPE, Metrics
 from webhooks.web import signature as signature
 from webhooks.web.readiness import CachedProbe, JiraCheck, Readiness, SiteProblems, jira_probe
 from webhooks.web.signature import SECRET_ENV
@@ -41,7 +43,8 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
     app.yaml or on a store it cannot open.
 
     Without `jira_check`, /readyz checks the Jira the environment names; `site_problems` adds what is
-    wrong with the site to /readyz (degraded, still 200)."""
+    wrong with the site to /readyz (degraded, still 200). Without `metrics`, under gunicorn, /metrics
+    adds up the counts of all the master's workers."""
     ensure_logging()
     env = os.environ if environ is None else environ
     try:
@@ -53,8 +56,13 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
                 f"{SECRET_ENV} is not set (blank counts as unset): set it to the secret of Jira's webhook, "
                 f"or set webhooks.allow_unsigned: true in {config.path} (for the sandbox and local trials)")
         inbox: Inbox = store if store is not None else SqliteInbox(config.store_path)
+        if metrics is None and under_gunicorn():
+            share_with_sibling_workers(config.store_path)
     except (ConfigError, StoreError) as exc:
         refuse_to_start(exc)
+    except OSError as exc:  # the folder of the workers' metric files cannot be made
+        refuse_to_start(StoreError(f"the metrics of gunicorn's workers cannot be kept beside the store: "
+                                   f"{describe(exc)}; make the store's folder writable"))
     probe = jira_check if isinstance(jira_check, CachedProbe) else CachedProbe(
         jira_check if jira_check is not None else jira_probe(config, env))
     def site_now() -> list[str]:
@@ -64,6 +72,7 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
 
     readiness = Readiness(inbox, probe, site_now)
     stats = metrics if metrics is not None else Metrics()
+    gauges = StoreGauges(inbox)
     limit = config.webhooks.max_body_bytes
     log_event("service.start", logging.INFO if secret else logging.WARNING,
               signed=bool(secret), store=getattr(inbox, "path", type(inbox).__name__),
@@ -133,18 +142,7 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
 
     @app.get("/metrics")
     def metrics_text() -> Response:
-        gauges: dict[str, tuple[str, Mapping[str, float]]] = {}
-        try:
-            c = inbox.counts()
-            gauges["pmrollup_queue_depth"] = ("Work waiting in the inbox.", {
-                "deliveries": c.deliveries_pending, "targets": c.targets_pending,
-                "leased": c.targets_leased, "dead": c.targets_dead + c.deliveries_dead})
-            gauges["pmrollup_site_problems"] = (
-                "Output fields the Jira site refuses, per field, project and issue type (pmrollup check).",
-                {"fields": float(len(inbox.site_problems()))})
-        except StoreError:
-            pass  # the scrape still answers; /readyz says what is wrong
-        return Response(stats.render(gauges), mimetype="text/plain; version=0.0.4")
+        return Response(stats.render(gauges), content_type=CONTENT_TYPE)
 
     @app.errorhandler(Exception)
     def on_error(exc: Exception) -> tuple[Response, int]:
@@ -162,9 +160,14 @@ def refuse_to_start(exc: ConfigError | StoreError) -> NoReturn:
     """Log why the service cannot start as one JSON line, then raise; under gunicorn, end the worker's
     boot with gunicorn's "App failed to load" code instead, which stops gunicorn without a traceback."""
     log_event("service.refused", logging.ERROR, reason=str(exc))
-    if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):  # gunicorn's master sets it
+    if under_gunicorn():
         raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
     raise exc
+
+
+def under_gunicorn() -> bool:
+    """Tell whether this process is one of gunicorn's workers (gunicorn's master sets SERVER_SOFTWARE)."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")
 
 
 def parse_payload(body: bytes) -> dict[str, Any] | None:
