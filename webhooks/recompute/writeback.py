@@ -122,16 +122,18 @@ class WriteBack:
         """Post or edit the plan's comments; return the state that confirms them and how many were said."""
         state = dict(plan.confirmed_state)
         posted = 0
-        adds = [a for a in plan.comments if not (a.kind == "edit" and a.comment_id)]
-        # Several comments on one issue: list its comments once, not before every POST.
-        listed = self.gateway.comments(issue.key) if len(adds) > 1 else None
+        # A transition's comment needs no listing first: its number was stored as pending before any
+        # POST of it, and a pending one left by a failed or killed attempt was looked for by the
+        # recompute that planned this (Recomputer._landed). The listing only guards a retried POST.
+        fresh: list[Any] = []
         for action in plan.comments:
             if action.kind == "edit" and action.comment_id:
                 self.gateway.edit_comment(issue.key, action.comment_id, action.body)
                 self._audit([Write(issue.key, "comment", action.comment_id, action.marker, action.rule)])
                 posted += 1
                 continue
-            comment = self.gateway.add_comment(issue.key, action.body, action.marker, listed)
+            comment = self.gateway.add_comment(issue.key, action.body, action.marker,
+                                               fresh if action.rule is not None else None)
             if comment is not None:
                 posted += 1
                 self._audit([Write(issue.key, "comment", None, action.marker, action.rule)])
