@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
@@ -13,10 +14,18 @@ import requests
 
 from tests.conftest import SMALL_SEED, SandboxFactory
 from tests.webhooks.conftest import SECRET, issue_event, signed_headers
-from tests.webhooks.processes import BIN, clean_environ, gunicorn, wait_for_line, write_app_yaml
+from tests.webhooks.processes import (
+    BIN,
+    clean_environ,
+    gunicorn,
+    gunicorn_command,
+    wait_for_line,
+    write_app_yaml,
+)
 from tests.webhooks.test_observing import parse_metrics
 from webhooks.store.inbox import SqliteInbox, Target
 from webhooks.telemetry.metricfiles import FOLDER_NAME
+from webhooks.telemetry.metrics import SHARED_FOLDER_ENV
 from webhooks.web.app import IDENTIFIER_HEADER
 from webhooks.web.signature import SECRET_ENV
 
@@ -56,19 +65,8 @@ def wait_for_workers(log: Path, count: int, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def test_every_scrape_under_two_gunicorn_workers_counts_all_the_deliveries_posted_at_once(
+def test_every_scrape_under_two_gunicorn_workers_counts_all_the_deliveries_and_a_restart_counts_from_zero(
         tmp_path: Path) -> None:
-    write_app_yaml(tmp_path)
-    with gunicorn(tmp_path, clean_environ(**{SECRET_ENV: SECRET}), workers=2) as url:
-        wait_for_workers(tmp_path / "gunicorn.log", 2)
-        post_deliveries(url, 24)
-        totals = [scrape(url).get(ACCEPTED) for _ in range(12)]
-        queued = scrape(url)['pmrollup_queue_depth{kind="deliveries"}']
-    assert totals == [24] * 12
-    assert queued == 24
-
-
-def test_gunicorn_started_again_on_the_same_store_counts_from_zero(tmp_path: Path) -> None:
     store = tmp_path / "store" / "pmrollup.sqlite3"
     store.parent.mkdir()
     environ = clean_environ(**{SECRET_ENV: SECRET})
@@ -76,14 +74,42 @@ def test_gunicorn_started_again_on_the_same_store_counts_from_zero(tmp_path: Pat
     for folder in (first, second):
         write_app_yaml(folder, str(store))
     with gunicorn(first, environ, workers=2) as url:
-        post_deliveries(url, 3)
-        assert scrape(url)[ACCEPTED] == 3
+        wait_for_workers(first / "gunicorn.log", 2)
+        post_deliveries(url, 24)
+        totals = [scrape(url).get(ACCEPTED) for _ in range(12)]
+        queued = scrape(url)['pmrollup_queue_depth{kind="deliveries"}']
+    assert totals == [24] * 12
+    assert queued == 24
     with gunicorn(second, environ, workers=2) as url:
         wait_for_workers(second / "gunicorn.log", 2)
         assert scrape(url).get(ACCEPTED) is None
         post_deliveries(url, 2)
         assert scrape(url)[ACCEPTED] == 2
     assert len(list((store.parent / FOLDER_NAME).iterdir())) == 1  # the first master's folder is gone
+
+
+def test_gunicorn_workers_add_up_in_the_folder_prometheus_multiproc_dir_names(tmp_path: Path) -> None:
+    write_app_yaml(tmp_path)
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    environ = clean_environ(**{SECRET_ENV: SECRET, SHARED_FOLDER_ENV: str(chosen)})
+    with gunicorn(tmp_path, environ, workers=2) as url:
+        wait_for_workers(tmp_path / "gunicorn.log", 2)
+        post_deliveries(url, 6)
+        assert [scrape(url).get(ACCEPTED) for _ in range(4)] == [6] * 4
+    assert any(chosen.iterdir()) and not (tmp_path / FOLDER_NAME).exists()
+
+
+def test_a_metrics_folder_that_cannot_be_made_stops_gunicorn_with_one_json_line(tmp_path: Path) -> None:
+    write_app_yaml(tmp_path)
+    (tmp_path / FOLDER_NAME).write_text("not a folder\n", encoding="utf-8")
+    done = subprocess.run(gunicorn_command(), env=clean_environ(**{SECRET_ENV: SECRET}), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output
+    [reason, *_] = [json.loads(line)["reason"] for line in output.splitlines() if '"service.refused"' in line]
+    assert "the metrics of gunicorn's workers cannot be kept beside the store" in reason
+    assert FOLDER_NAME in reason and "make the store's folder writable" in reason
 
 
 def test_pmrollup_worker_answers_its_metrics_port_with_the_recompute_and_its_jira_requests(
