@@ -15,7 +15,8 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check connector rules webhooks sandbox tests bench
-	$(BIN)/mypy
+	$(BIN)/mypy --strict connector rules webhooks
+	$(BIN)/mypy sandbox
 
 test: lint
 	$(BIN)/pytest
