@@ -1,8 +1,7 @@
-"""/metrics with real processes: gunicorn's workers add up; `pmrollup worker` answers a port of its own."""
+"""/metrics across processes: gunicorn's workers add up; `pmrollup worker` answers a port of its own."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import time
@@ -10,23 +9,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 
-from tests.conftest import SMALL_SEED, SandboxFactory
-from tests.webhooks.conftest import SECRET, issue_event, signed_headers
-from tests.webhooks.processes import (
-    BIN,
-    clean_environ,
-    gunicorn,
-    gunicorn_command,
-    wait_for_line,
-    write_app_yaml,
-)
+from tests.conftest import SMALL_SEED, LogCapture, SandboxFactory
+from tests.webhooks.conftest import SECRET, issue_event, make_config, signed_headers
+from tests.webhooks.processes import BIN, clean_environ, gunicorn, wait_for_line, write_app_yaml
 from tests.webhooks.test_observing import parse_metrics
 from webhooks.store.inbox import SqliteInbox, Target
 from webhooks.telemetry.metricfiles import FOLDER_NAME
 from webhooks.telemetry.metrics import SHARED_FOLDER_ENV
-from webhooks.web.app import IDENTIFIER_HEADER
+from webhooks.web.app import GUNICORN_APP_LOAD_ERROR, IDENTIFIER_HEADER, create_app
 from webhooks.web.signature import SECRET_ENV
 
 ACCEPTED = 'pmrollup_webhook_deliveries_total{event="jira:issue_updated",outcome="accepted"}'
@@ -100,16 +93,16 @@ def test_gunicorn_workers_add_up_in_the_folder_prometheus_multiproc_dir_names(tm
     assert any(chosen.iterdir()) and not (tmp_path / FOLDER_NAME).exists()
 
 
-def test_a_metrics_folder_that_cannot_be_made_stops_gunicorn_with_one_json_line(tmp_path: Path) -> None:
-    write_app_yaml(tmp_path)
+def test_a_metrics_folder_that_cannot_be_made_ends_a_gunicorn_worker_with_one_line_saying_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logs: LogCapture) -> None:
     (tmp_path / FOLDER_NAME).write_text("not a folder\n", encoding="utf-8")
-    done = subprocess.run(gunicorn_command(), env=clean_environ(**{SECRET_ENV: SECRET}), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
-    output = done.stdout + done.stderr
-    assert done.returncode != 0 and "Traceback" not in output
-    [reason, *_] = [json.loads(line)["reason"] for line in output.splitlines() if '"service.refused"' in line]
-    assert "the metrics of gunicorn's workers cannot be kept beside the store" in reason
-    assert FOLDER_NAME in reason and "make the store's folder writable" in reason
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")  # as gunicorn's master sets it for its workers
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_config(tmp_path), environ={SECRET_ENV: SECRET})
+    assert stopped.value.code == GUNICORN_APP_LOAD_ERROR  # gunicorn stops: "App failed to load"
+    [refused] = logs.named("service.refused")
+    assert "the metrics of gunicorn's workers cannot be kept beside the store" in refused["reason"]
+    assert FOLDER_NAME in refused["reason"] and "make the store's folder writable" in refused["reason"]
 
 
 def test_pmrollup_worker_answers_its_metrics_port_with_the_recompute_and_its_jira_requests(
