@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,7 +59,8 @@ class GatewayBase:
         self.retry = retry or RetryPolicy()
         self.cloud = config.jira.flavor == "cloud"
         self.jql = Jql(config)
-        self.answers: Counter[tuple[str, int]] = Counter()  # Jira's answers by (method, status)
+        self._answers: Counter[tuple[str, int]] = Counter()
+        self._answers_lock = threading.Lock()  # the worker's threads share a gateway
         auth: dict[str, Any] = ({"basic_auth": (credentials.user, credentials.token)} if credentials.user
                                 else {"token_auth": credentials.token})
         self._jira = JiraConnection(credentials.url, auth, cloud=self.cloud,
@@ -74,7 +76,14 @@ class GatewayBase:
     # -- the plumbing every call goes through
 
     def _count(self, response: requests.Response) -> None:
-        self.answers[(str(response.request.method), response.status_code)] += 1
+        with self._answers_lock:
+            self._answers[(str(response.request.method), response.status_code)] += 1
+
+    @property
+    def answers(self) -> Counter[tuple[str, int]]:
+        """Return how many of Jira's answers this gateway has had, by (method, status)."""
+        with self._answers_lock:
+            return Counter(self._answers)
 
     @property
     def request_count(self) -> int:
