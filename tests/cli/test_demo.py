@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from webhooks.cli.demo import PROGRAM, STORY, Demo
+from webhooks.cli.demo import Demo
+from webhooks.cli.story import PROGRAM, STORY
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = re.compile(r"(sandbox Jira|pmrollup)\s+(http://127\.0\.0\.1:\d+)")

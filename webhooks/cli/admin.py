@@ -1,23 +1,24 @@
-"""Admin commands: `fields create`, `webhook register|list|delete` and `scheduler`."""
+"""Admin commands: `fields create` and `webhook register|list|delete`."""
 
 from __future__ import annotations
 
-import argparse
 import os
-import signal
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+import click
+
 from connector.client import JiraGateway
-from connector.errors import ConnectorError, JiraNotFound
+from connector.errors import JiraNotFound
 from connector.events import WEBHOOK_EVENTS
 from connector.hierarchy import quote
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
-from webhooks.cli.base import CommandError, load, subcommand
+from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.cli.sitechecks import options_fix
 from webhooks.cli.tables import render_table
+from webhooks.recompute.services import gateway_for
 from webhooks.web.signature import SECRET_ENV, secret_from
 
 WEBHOOK_NAME = "pmrollup"
@@ -74,22 +75,17 @@ def screens_advice(config: AppConfig, names: list[str]) -> str:
             "Screens; team-managed projects: Project settings > Issue types), then run `pmrollup check`.")
 
 
-@subcommand
-def _fields(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("fields", help="create the output fields app.yaml names")
-    fsub = p.add_subparsers(dest="fields_command", metavar="ACTION")
-    fsub.required = True
-    c = fsub.add_parser("create", help="create every missing output field with the right type",
-                        description="Create in Jira every output field app.yaml names that is missing "
-                                    "(number, or select with the health options), then say which screens "
-                                    "to add them to.")
-    c.set_defaults(handler=run_fields_create)
+@click.group("fields", help="create the output fields app.yaml names", subcommand_metavar="ACTION [ARGS]...")
+def fields_group() -> None:
+    pass
 
 
-def run_fields_create(args: argparse.Namespace) -> int:
-    from webhooks.recompute.services import gateway_for
-
-    config = load(args)
+@fields_group.command("create", short_help="create every missing output field with the right type",
+                      help="Create in Jira every output field app.yaml names that is missing (number, or "
+                           "select with the health options), then say which screens to add them to.")
+@pass_root
+def fields_create_command(root: RootOptions) -> int:
+    config = root.load()
     if not config.outputs:
         raise CommandError(f"{config.path} names no outputs: add an `outputs:` section first")
     rows, problems = create_missing_fields(config, gateway_for(config))
@@ -141,53 +137,45 @@ def register_webhook(config: AppConfig, gateway: JiraGateway, url: str, secret: 
     return ("replaced" if mine else "registered"), made
 
 
-@subcommand
-def _webhook(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("webhook", help="register, list or delete pmrollup's Jira webhook")
-    wsub = p.add_subparsers(dest="webhook_command", metavar="ACTION")
-    wsub.required = True
-    r = wsub.add_parser("register", help="register pmrollup's webhook (idempotent)",
-                        description=f"Register pmrollup's admin webhook with the events it needs, a JQL "
-                                    f"filter for jira.projects and the secret from {SECRET_ENV}. "
-                                    "Registering twice leaves one webhook.")
-    r.add_argument("--url", required=True,
-                   help=f"pmrollup's public base URL (the endpoint is {WEBHOOK_PATH})")
-    r.add_argument("--replace", action="store_true",
-                   help="register anew even when an identical webhook exists (e.g. after a new secret)")
-    r.set_defaults(handler=run_webhook_register)
-    ls = wsub.add_parser("list", help="list the webhooks registered in Jira")
-    ls.set_defaults(handler=run_webhook_list)
-    d = wsub.add_parser("delete", help="delete one webhook by id")
-    d.add_argument("id", help="the webhook's id, as `pmrollup webhook list` shows it")
-    d.set_defaults(handler=run_webhook_delete)
+@click.group("webhook", help="register, list or delete pmrollup's Jira webhook",
+             subcommand_metavar="ACTION [ARGS]...")
+def webhook_group() -> None:
+    pass
 
 
-def run_webhook_register(args: argparse.Namespace) -> int:
-    from webhooks.recompute.services import gateway_for
-
-    config = load(args)
+@webhook_group.command("register", short_help="register pmrollup's webhook (idempotent)",
+                       help=f"Register pmrollup's admin webhook with the events it needs, a JQL filter for "
+                            f"jira.projects and the secret from {SECRET_ENV}. Registering twice leaves one "
+                            "webhook.")
+@click.option("--url", required=True, metavar="URL",
+              help=f"pmrollup's public base URL (the endpoint is {WEBHOOK_PATH})")
+@click.option("--replace", is_flag=True,
+              help="register anew even when an identical webhook exists (e.g. after a new secret)")
+@pass_root
+def webhook_register_command(root: RootOptions, url: str, replace: bool) -> int:
+    config = root.load()
     secret = secret_from(os.environ)
     if secret is None and not config.webhooks.allow_unsigned:
         raise CommandError(f"{SECRET_ENV} is not set: export the secret Jira should sign deliveries with "
                            "(the service checks it), then register again")
-    endpoint = endpoint_url(args.url)
+    endpoint = endpoint_url(url)
     if config.jira.flavor == "cloud" and not endpoint.startswith("https://"):
         # Jira Cloud only delivers admin webhooks to HTTPS URLs:
         # https://developer.atlassian.com/cloud/jira/platform/deprecation-notice-registering-webhooks-with-non-secure-urls/
         print(f"pmrollup: warning: Jira Cloud delivers webhooks only to https:// URLs, so {endpoint} will "
               "receive nothing: put an HTTPS reverse proxy (nginx or another) in front of pmrollup and "
               "register its https:// URL", file=sys.stderr)
-    outcome, hook = register_webhook(config, gateway_for(config), endpoint, secret, args.replace)
+    outcome, hook = register_webhook(config, gateway_for(config), endpoint, secret, replace)
     print(f"{outcome}: webhook {hook_id(hook)} delivers {len(WEBHOOK_EVENTS)} event types to {endpoint}"
           + (f" for {webhook_jql(config)}" if webhook_jql(config) else " for every project")
           + ("" if secret else " UNSIGNED (no secret set)"))
     return 0
 
 
-def run_webhook_list(args: argparse.Namespace) -> int:
-    from webhooks.recompute.services import gateway_for
-
-    hooks = gateway_for(load(args)).list_webhooks()
+@webhook_group.command("list", help="list the webhooks registered in Jira")
+@pass_root
+def webhook_list_command(root: RootOptions) -> int:
+    hooks = gateway_for(root.load()).list_webhooks()
     rows = [[hook_id(h), h.get("name"), "yes" if ours(h) else "", h.get("url"), len(h.get("events") or ()),
              (h.get("filters") or {}).get("issue-related-events-section") or "", h.get("enabled", True)]
             for h in hooks]
@@ -196,51 +184,18 @@ def run_webhook_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_webhook_delete(args: argparse.Namespace) -> int:
-    from webhooks.recompute.services import gateway_for
-
-    wanted = args.id.strip()
+@webhook_group.command("delete", short_help="delete one webhook by id",
+                       help="Delete one webhook by id. ID is the webhook's id, as `pmrollup webhook list` "
+                            "shows it.")
+@click.argument("hook", metavar="ID")
+@pass_root
+def webhook_delete_command(root: RootOptions, hook: str) -> int:
+    wanted = hook.strip()
     if not wanted.isdigit():
-        raise CommandError(f"{args.id!r} is not a webhook id: `pmrollup webhook list` shows the ids")
+        raise CommandError(f"{hook!r} is not a webhook id: `pmrollup webhook list` shows the ids")
     try:
-        gateway_for(load(args)).delete_webhook(wanted)
+        gateway_for(root.load()).delete_webhook(wanted)
     except JiraNotFound as exc:
         raise CommandError(f"no webhook {wanted} in Jira: `pmrollup webhook list` shows the ids") from exc
     print(f"deleted webhook {wanted}")
     return 0
-
-
-# -- scheduler
-
-@subcommand
-def _scheduler(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scheduler", help="run the schedules (sweep, digest, catchup) as their own process",
-                       description="Run the scheduler alone: use it beside gunicorn, whose web workers "
-                                   "never schedule. Jobs only enqueue targets; `pmrollup worker` recomputes.")
-    p.set_defaults(handler=run_scheduler)
-
-
-def run_scheduler(args: argparse.Namespace) -> int:
-    from webhooks.recompute.services import gateway_for
-    from webhooks.schedules.schedule import JOBS, Schedule, build_scheduler
-    from webhooks.store.inbox import SqliteInbox, StoreError
-    from webhooks.telemetry.logs import ensure_logging, log_event
-
-    config = load(args)
-    try:
-        store = SqliteInbox(config.store_path)
-    except StoreError as exc:
-        raise CommandError(str(exc)) from exc
-    schedule = Schedule(config, store, lambda: gateway_for(config))
-    gateway_for(config).server_info()  # fail now, with one line, when Jira cannot be reached
-    ensure_logging()
-    scheduler = build_scheduler(schedule, blocking=True)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    log_event("schedule.start", jobs={j: getattr(config.schedule, j) for j in JOBS}, timezone=config.timezone,
-              store=config.store_path)
-    scheduler.start()
-    log_event("schedule.stop")
-    return 0
-
-
-__all__ = ["ConnectorError", "WEBHOOK_EVENTS", "ours", "register_webhook", "webhook_jql"]

@@ -1,14 +1,12 @@
-"""What every `pmrollup` subcommand shares: its error type, the configuration it loads, the parser."""
+"""What every `pmrollup` command shares: its error type and the options given before the command."""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
 
 from rules.config import AppConfig, config_path, load_config
-
-Command = Callable[[argparse.Namespace], int]
-COMMANDS: dict[str, Command] = {}
 
 
 class CommandError(Exception):
@@ -19,29 +17,16 @@ class CommandError(Exception):
         self.code = code
 
 
-def load(args: argparse.Namespace) -> AppConfig:
-    """Load the configuration the arguments point at."""
-    return load_config(config_path(getattr(args, "config", None)))
+@dataclass(frozen=True)
+class RootOptions:
+    """The options given before the command: `pmrollup --config FILE COMMAND`."""
+
+    config: str | None = None
+
+    def load(self) -> AppConfig:
+        """Load the app.yaml that `--config` names (else $PMROLLUP_CONFIG, else ./app.yaml)."""
+        return load_config(config_path(self.config))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="pmrollup",
-        description="Program-management rollups for Jira: epics are projects, initiatives are programs.",
-    )
-    parser.add_argument("--config", help="app.yaml to use (default: $PMROLLUP_CONFIG, then ./app.yaml)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    for register in _REGISTRARS:
-        register(sub)
-    return parser
-
-
-_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-
-def subcommand(register: Callable[[argparse._SubParsersAction], None]) -> Callable[..., None]:
-    """Add a function that declares a subcommand's arguments."""
-    _REGISTRARS.append(register)
-    return register
+# Hands a command the root options: `@pass_root def command(root: RootOptions, ...)`.
+pass_root = click.make_pass_decorator(RootOptions)

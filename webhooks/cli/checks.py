@@ -7,11 +7,13 @@ from pathlib import Path
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
+from connector.events import WEBHOOK_EVENTS
 from connector.fieldmap import FieldCatalog
 from connector.site import WRITE_PERMISSIONS
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.engine import check_rule_files
 from rules.wording import counted
+from webhooks.cli.admin import ours, webhook_jql
 from webhooks.cli.sitechecks import Findings, check_select_options, recheck_site_problems
 from webhooks.cli.tables import render_table
 from webhooks.recompute.services import gateway_for
@@ -197,8 +199,6 @@ def _check_permissions(gateway: JiraGateway, key: str, project: str, report: Rep
 
 
 def _check_webhook(config: AppConfig, gateway: JiraGateway, report: Report) -> None:
-    from webhooks.cli.admin import WEBHOOK_EVENTS, ours, webhook_jql
-
     try:
         hooks = [h for h in gateway.list_webhooks() if ours(h)]
     except JiraAuthError:

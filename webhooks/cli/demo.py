@@ -1,4 +1,4 @@
-"""`pmrollup demo`: the sandbox Jira, the pmrollup service and a short program story, narrated.
+"""The demo `pmrollup demo` plays: the sandbox Jira, the pmrollup service and the story, narrated.
 
 Everything runs on loopback in this process: the sandbox Jira (demo seed) sends its webhook
 deliveries over HTTP to the service, whose worker reads and writes the sandbox through the
@@ -8,106 +8,33 @@ processed, then reads back what pmrollup wrote: the rollup fields and the new co
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import secrets
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from connector.client import Credentials, JiraGateway
 from connector.updates import portfolio
 from rules.config import AppConfig, load_config
 from rules.model import Program, Project
 from rules.wording import counted
-from sandbox.seed import SEEDS_DIR
-from webhooks.cli.admin import WEBHOOK_PATH, register_webhook
-from webhooks.cli.base import CommandError, subcommand
+from sandbox.server import RunningSandbox, start_sandbox
+from webhooks.cli.admin import register_webhook
+from webhooks.cli.base import CommandError
+from webhooks.cli.serving import Service
+from webhooks.cli.story import CONFIG, PROGRAM, SEED, STORY, TODAY, Step
 from webhooks.cli.tables import cell, render_table
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, rules_for
 from webhooks.schedules.sweep import run_sweep
 from webhooks.telemetry.logs import LOGGER_NAME, configure_logging
 
-if TYPE_CHECKING:
-    from sandbox.server import RunningSandbox
-    from webhooks.cli.serving import Service
-
-SEED = SEEDS_DIR / "demo.yaml"
-TODAY = "2026-03-16"  # the demo seed's figures are as of this day
-PROGRAM = "PAY-1"
 COLUMNS = ("progress_pct", "scope_growth_pct", "budget_used_pct", "dependencies_overdue", "health")
 SETTLE_TIMEOUT = 30.0
-
-CONFIG = """\
-timezone: UTC
-jira: {flavor: FLAVOR}
-outputs:
-  progress_pct: Progress %
-  scope_growth_pct: Scope growth %
-  budget_used_pct: Budget used %
-  dependencies_overdue: Overdue dependencies
-  health: Health
-comments: {on_first_run: false, quiet_hours: 24}
-webhooks: {allow_unsigned: false}
-store: {path: STORE}
-worker: {debounce_seconds: 0.3, max_delay_seconds: 2, max_attempts: 5}
-"""
-
-
-@dataclass(frozen=True)
-class Change:
-    """One thing a person does in Jira: edit an issue, or create one."""
-
-    key: str
-    body: Mapping[str, Any]
-    says: str
-    create: bool = False
-
-
-@dataclass(frozen=True)
-class Step:
-    """One beat of the story: what happens, and what pmrollup should make of it."""
-
-    title: str
-    changes: tuple[Change, ...]
-    expect: str
-
-
-STORY = (
-    Step("Two stories are finished",
-         (Change("PAY-9", {"status": "Done"}, "PAY-9 Fee calculation rules (5 pts) -> Done"),
-          Change("PAY-10", {"status": "Done"}, "PAY-10 Negative balance alerts (3 pts) -> Done")),
-         "PAY-2's progress rises from 60 % to 80 %, and the initiative's with it; nobody gets a comment."),
-    Step("Scope is added after the baseline",
-         (Change("PAY-27", {"type": "Story", "summary": "Payout holds for risky merchants",
-                            "parent": "PAY-2", "fields": {"Story Points": 8}},
-                 "PAY-27 Payout holds for risky merchants (8 pts) created under PAY-2", create=True),
-          Change("PAY-28", {"type": "Story", "summary": "Ledger export for auditors",
-                            "parent": "PAY-2", "fields": {"Story Points": 5}},
-                 "PAY-28 Ledger export for auditors (5 pts) created under PAY-2", create=True)),
-         "PAY-2 now holds 53 points against a baseline of 38 (+39.5 %): a critical scope-creep comment "
-         "on PAY-2, and the initiative's scope growth passes 10 %: a warning on PAY-1."),
-    Step("A blocker slips past its due date",
-         (Change("PAY-11", {"fields": {"Due date": "2026-03-13"}},
-                 "PAY-11 Payout statement export (blocks WEB-20 in WEB-2): due 2026-03-27 -> 2026-03-13"),),
-         "WEB-2 now waits on work overdue in another Jira project: its overdue dependencies go to 1, "
-         "with a comment on WEB-2, and the initiative counts it too."),
-    Step("Costs are booked beyond the budget",
-         (Change("PAY-12", {"fields": {"Cost": 40000}}, "PAY-12 Ledger audit trail: Cost 40,000 booked"),),
-         "PAY-2 has spent 66,000 of its 60,000 budget at 60 % progress: a budget overrun and a low "
-         "cost performance on PAY-2, and the initiative's cost performance drops."),
-    Step("A blocker lands",
-         (Change("WEB-8", {"status": "Done"}, "WEB-8 (blocks PAY-15 in PAY-3) -> Done"),),
-         "PAY-3's overdue dependency is gone, so its warning and label clear, without a comment: it was "
-         "there before pmrollup came, so its start was never announced; WEB-8 is WEB-1's own story, so "
-         "WEB-1's progress rises and its behind-schedule warning clears too."),
-)
 
 
 @dataclass
@@ -132,9 +59,6 @@ class Demo:
 
     def start(self) -> Demo:
         """Start the sandbox Jira and the service, register the webhook, take the first rollup."""
-        from sandbox.server import start_sandbox
-        from webhooks.cli.serving import Service
-
         os.environ["PMROLLUP_TODAY"] = TODAY  # the seed's dates are written for this day
         self._log = (self.folder / "service.log").open("a", encoding="utf-8")
         configure_logging(self._log)  # the service's JSON log goes to a file, the story to the screen
@@ -316,86 +240,3 @@ def _same(held: object, computed: object) -> bool:
     if held is None or computed is None:
         return held is None and computed is None
     return str(held) == str(computed)
-
-
-def say(text: str) -> None:
-    """Print a line of the story now, also when the output is a pipe."""
-    print(text, flush=True)
-
-
-def run(folder: Path, keep: bool, flavor: str, jira_port: int, port: int,
-        echo: Callable[[str], None] = say) -> int:
-    """Play the demo; with `keep`, leave everything running until Ctrl-C."""
-    demo = Demo(folder, flavor, jira_port, port, echo)
-    try:
-        demo.start()
-        demo.play()
-        agree, evaluation = demo.check_against_evaluate()
-        echo("")
-        echo(demo.program_view_table(evaluation))
-        echo("")
-        echo("pmrollup evaluate PAY-1 computes the same values Jira holds, with nothing left to write: "
-             + ("yes" if agree else "NO"))
-        if keep:
-            echo(keep_instructions(demo))
-            wait_for_ctrl_c()
-        return 0 if agree else 1
-    finally:
-        demo.stop()
-
-
-def keep_instructions(demo: Demo) -> str:
-    """Return how to try the running sandbox and service by hand."""
-    assert demo.sandbox is not None and demo.service is not None
-    jira, service, env = demo.sandbox.url, demo.service.url, demo.environ
-    user = f"{env['JIRA_USER']}:{env['JIRA_TOKEN']}"
-    ids = demo.reader().field_ids().outputs
-    shown = ",".join(["summary", *(ids[m] for m in COLUMNS if m in ids)])
-    search = "/rest/api/3/search/jql" if demo.flavor == "cloud" else "/rest/api/2/search"
-    return "\n".join([
-        "",
-        "Both keep running until Ctrl-C (or SIGTERM):",
-        f"  sandbox Jira   {jira}   (admin {env['JIRA_USER']}, token {env['JIRA_TOKEN']})",
-        f"  pmrollup       {service}{WEBHOOK_PATH}   /healthz /readyz /metrics",
-        f"  its app.yaml, store and JSON log (service.log): {demo.folder}",
-        "",
-        "Try:",
-        f"  curl -s -X POST {jira}/sandbox/issues/PAY-13 -H 'Content-Type: application/json' "
-        "-d '{\"status\": \"Done\"}'",
-        f"  curl -s -u {user} '{jira}/rest/api/2/issue/PAY-2?fields={shown}'",
-        f"  curl -s -u {user} -G {jira}{search} "
-        "--data-urlencode 'jql=\"Health\" = off-track' --data-urlencode 'fields=summary'",
-        f"  curl -s {service}/readyz",
-        f"  curl -s {service}/metrics",
-        "",
-        "Or point the command line at it (another terminal):",
-        f"  export JIRA_URL={jira} JIRA_USER={env['JIRA_USER']} JIRA_TOKEN={env['JIRA_TOKEN']} "
-        f"PMROLLUP_TODAY={TODAY}",
-        f"  pmrollup --config {demo.folder / 'app.yaml'} evaluate PAY-2 --dry-run",
-    ])
-
-
-def wait_for_ctrl_c() -> None:
-    """Block until Ctrl-C or SIGTERM."""
-    from webhooks.cli.serving import wait_for_signal
-
-    wait_for_signal(threading.Event())
-
-
-@subcommand
-def _demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="play a short program story on the sandbox Jira and show the rollups",
-                       description="Start the sandbox Jira (demo program) and the pmrollup service on "
-                                   "loopback, register the webhook, play a narrated story and print what "
-                                   "pmrollup writes back after each step. Needs no Jira and no app.yaml.")
-    p.add_argument("--keep", action="store_true",
-                   help="leave the sandbox and the service running, and print URLs and curl examples")
-    p.add_argument("--flavor", choices=("cloud", "datacenter"), default="cloud", help="Jira flavor to play")
-    p.add_argument("--jira-port", type=int, default=0, help="port of the sandbox Jira (default: a free one)")
-    p.add_argument("--port", type=int, default=0, help="port of the pmrollup service (default: a free one)")
-    p.set_defaults(handler=run_demo)
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory(prefix="pmrollup-demo-") as folder:
-        return run(Path(folder), args.keep, args.flavor, args.jira_port, args.port)

@@ -3,48 +3,35 @@ what was written."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 
+import click
+
 from rules.wording import counted
-from webhooks.cli.base import CommandError, load, subcommand
+from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.store.inbox import SqliteInbox, StoreError
 
 
-@subcommand
-def _inbox(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inbox", help="show what waits in the inbox and the dead targets",
-                       description="Show deliveries and targets waiting in the inbox, and the dead "
-                                   "targets with their last error. `pmrollup inbox retry` requeues them.")
-    p.add_argument("action", nargs="?", choices=["retry"], help="requeue dead targets and deliveries")
-    p.set_defaults(handler=run_inbox)
-
-
-@subcommand
-def _audit(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="show the writes pmrollup made to Jira",
-                       description="Show the audit log: when, which issue, which field, old -> new, "
-                                   "which rule.")
-    p.add_argument("key", nargs="?", help="only this issue (e.g. PAY-12)")
-    p.add_argument("--limit", type=int, default=200, help="show the latest N writes (default 200)")
-    p.set_defaults(handler=run_audit)
-
-
-def open_store(args: argparse.Namespace) -> SqliteInbox:
+def open_store(root: RootOptions) -> SqliteInbox:
     """Open the existing inbox that the configuration names."""
-    config = load(args)
+    config = root.load()
     try:
         return SqliteInbox(config.store_path, create=False)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
 
 
-def run_inbox(args: argparse.Namespace) -> int:
+@click.command("inbox", short_help="show what waits in the inbox and the dead targets",
+               help="Show deliveries and targets waiting in the inbox, and the dead targets with their last "
+                    "error. `pmrollup inbox retry` requeues them (dead targets and deliveries).")
+@click.argument("action", required=False, type=click.Choice(["retry"]))
+@pass_root
+def inbox_command(root: RootOptions, action: str | None) -> int:
     """Print inbox counts and dead targets, or requeue the dead ones."""
-    store = open_store(args)
+    store = open_store(root)
     try:
-        if args.action == "retry":
+        if action == "retry":
             requeued = store.retry_dead()
             print(f"requeued {counted(requeued, 'dead item')}; the worker takes them on its next round")
             return 0
@@ -77,17 +64,23 @@ def run_inbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_audit(args: argparse.Namespace) -> int:
+@click.command("audit", short_help="show the writes pmrollup made to Jira",
+               help="Show the audit log: when, which issue, which field, old -> new, which rule. KEY: only "
+                    "this issue (e.g. PAY-12).")
+@click.argument("key", required=False)
+@click.option("--limit", type=int, default=200, metavar="N", help="show the latest N writes (default 200)")
+@pass_root
+def audit_command(root: RootOptions, key: str | None, limit: int) -> int:
     """Print the audit log, for one issue or all, as a table."""
-    if args.limit < 1:
+    if limit < 1:
         raise CommandError("--limit must be at least 1", code=2)
-    store = open_store(args)
+    store = open_store(root)
     try:
-        entries = store.audit(args.key.upper() if args.key else None, limit=args.limit)
+        entries = store.audit(key.upper() if key else None, limit=limit)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     if not entries:
-        print(f"no writes recorded for {args.key.upper()}" if args.key else "no writes recorded yet")
+        print(f"no writes recorded for {key.upper()}" if key else "no writes recorded yet")
         return 0
     print(table(("WHEN (UTC)", "ISSUE", "FIELD", "OLD -> NEW", "RULE"), [
         (when(e.at), e.issue_key, e.field, f"{shown(e.old)} -> {shown(e.new)}", e.rule or "-")

@@ -1,73 +1,93 @@
-"""`pmrollup sweep` and `pmrollup digest`: the scheduled jobs, run now from the command line."""
+"""`pmrollup sweep` and `pmrollup digest`, the scheduled jobs run now, and `pmrollup scheduler`, which
+runs them on the clock."""
 
 from __future__ import annotations
 
-import argparse
 import json
+import signal
 import sys
 from typing import TextIO
 
+import click
+
 from connector.hierarchy import check_key
-from webhooks.cli.base import CommandError, load, subcommand
+from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.cli.tables import render_table
 from webhooks.recompute.services import gateway_for, recomputer_for
 from webhooks.schedules.digest import post_digest, post_digests
+from webhooks.schedules.schedule import JOBS, Schedule, build_scheduler
 from webhooks.schedules.sweep import Progress, SweepSummary, run_sweep
 from webhooks.store.inbox import SqliteInbox, StoreError
+from webhooks.telemetry.logs import ensure_logging, log_event
 
 
-@subcommand
-def _sweep(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sweep", help="recompute every program and lone project now",
-                       description="Recompute every initiative and every epic with no initiative in the "
-                                   "configured projects, now, in the foreground (not through the queue).")
-    p.add_argument("--dry-run", action="store_true", help="compute and report, write nothing")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(handler=run_sweep_command)
-
-
-def run_sweep_command(args: argparse.Namespace) -> int:
+@click.command("sweep", short_help="recompute every program and lone project now",
+               help="Recompute every initiative and every epic with no initiative in the configured "
+                    "projects, now, in the foreground (not through the queue).")
+@click.option("--dry-run", is_flag=True, help="compute and report, write nothing")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+@pass_root
+def sweep_command(root: RootOptions, dry_run: bool, as_json: bool) -> int:
     """Run the sweep and print its summary; non-zero when some target could not be swept."""
-    config = load(args)
+    config = root.load()
     gateway = gateway_for(config)
     store = None
-    if not args.dry_run:
+    if not dry_run:
         try:
             store = SqliteInbox(config.store_path)
         except StoreError as exc:
             raise CommandError(str(exc)) from exc
     recomputer = recomputer_for(config, gateway=gateway, store=store)
-    bar = progress_bar(sys.stderr) if sys.stderr.isatty() and not args.json else None
-    summary = run_sweep(gateway, recomputer, dry_run=args.dry_run, progress=bar)
-    print(json.dumps(summary.as_dict(), indent=2) if args.json else render_sweep(summary))
+    bar = progress_bar(sys.stderr) if sys.stderr.isatty() and not as_json else None
+    summary = run_sweep(gateway, recomputer, dry_run=dry_run, progress=bar)
+    print(json.dumps(summary.as_dict(), indent=2) if as_json else render_sweep(summary))
     return 1 if summary.failures else 0
 
 
-@subcommand
-def _digest(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("digest", help="post the status digest on initiatives now (once per date)")
-    p.add_argument("key", nargs="?", help="only this initiative")
-    p.add_argument("--dry-run", action="store_true", help="print the digest, post nothing")
-    p.set_defaults(handler=run_digest)
-
-
-def run_digest(args: argparse.Namespace) -> int:
-    config = load(args)
+@click.command("digest", short_help="post the status digest on initiatives now (once per date)",
+               help="Post the status digest on initiatives now (once per date). KEY: only this initiative.")
+@click.argument("key", required=False)
+@click.option("--dry-run", is_flag=True, help="print the digest, post nothing")
+@pass_root
+def digest_command(root: RootOptions, key: str | None, dry_run: bool) -> int:
+    config = root.load()
     gateway = gateway_for(config)
     recomputer = recomputer_for(config, gateway=gateway)
     today = config.today()
-    if args.key:
-        key = check_key(args.key)
+    if key:
+        key = check_key(key)
         if gateway.locate(key).level != "program":
             raise CommandError(f"{key} is not an initiative: the digest is posted on initiatives")
-        digests = [post_digest(gateway, recomputer, key, today, args.dry_run)]
+        digests = [post_digest(gateway, recomputer, key, today, dry_run)]
     else:
-        digests = post_digests(config, gateway, recomputer, today, args.dry_run)
+        digests = post_digests(config, gateway, recomputer, today, dry_run)
     for digest in digests:
-        verb = "would post" if args.dry_run else ("posted" if digest.posted else "already posted")
+        verb = "would post" if dry_run else ("posted" if digest.posted else "already posted")
         print(f"{digest.key}: {verb} the digest of {today.isoformat()}")
-        if args.dry_run:
+        if dry_run:
             print(digest.body + "\n")
+    return 0
+
+
+@click.command("scheduler", short_help="run the schedules (sweep, digest, catchup) as their own process",
+               help="Run the scheduler alone: use it beside gunicorn, whose web workers never schedule. "
+                    "Jobs only enqueue targets; `pmrollup worker` recomputes.")
+@pass_root
+def scheduler_command(root: RootOptions) -> int:
+    config = root.load()
+    try:
+        store = SqliteInbox(config.store_path)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    schedule = Schedule(config, store, lambda: gateway_for(config))
+    gateway_for(config).server_info()  # fail now, with one line, when Jira cannot be reached
+    ensure_logging()
+    scheduler = build_scheduler(schedule, blocking=True)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    log_event("schedule.start", jobs={j: getattr(config.schedule, j) for j in JOBS}, timezone=config.timezone,
+              store=config.store_path)
+    scheduler.start()
+    log_event("schedule.stop")
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
@@ -12,15 +11,17 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from types import FrameType
 
+import click
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.client import JiraGateway
 from connector.errors import JiraBadRequest, JiraNotFound
 from rules.config import AppConfig
 from rules.engine import RuleSet
-from webhooks.cli.base import CommandError, load, subcommand
+from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, gateway_for, rules_for
+from webhooks.schedules.schedule import start_in_background
 from webhooks.store.gauges import StoreGauges
 from webhooks.store.inbox import Inbox, SqliteInbox, StoreError, Target
 from webhooks.telemetry.logs import configure_logging, describe, log_event
@@ -228,43 +229,41 @@ def wait_for_signal(stop: threading.Event) -> None:
             signal.signal(number, handler)
 
 
-@subcommand
-def _serve(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="run the webhook endpoint, the worker and the schedules in one process",
-                       description="Serve POST /webhooks/jira, /healthz, /readyz and /metrics, run the "
-                                   "worker and the schedules on the SQLite store, until SIGTERM or Ctrl-C.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
-    p.add_argument("--workers", type=int, default=1, help="worker threads (default 1)")
-    p.add_argument("--no-schedules", action="store_true", help="leave the schedules to `pmrollup scheduler`")
-    _lease_argument(p)
-    p.set_defaults(handler=run_serve)
+lease_option = click.option("--lease", type=float, default=DEFAULT_LEASE_SECONDS, metavar="SECONDS",
+                            help="how long a target stays claimed by a worker that may have died "
+                                 f"(default {DEFAULT_LEASE_SECONDS:g})")
 
 
-@subcommand
-def _worker(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("worker", help="run the worker alone (beside gunicorn serving the web side)",
-                       description="Route stored deliveries and recompute due targets until SIGTERM.")
-    _lease_argument(p)
-    p.set_defaults(handler=run_worker)
+@click.command("serve", short_help="run the webhook endpoint, the worker and the schedules in one process",
+               help="Serve POST /webhooks/jira, /healthz, /readyz and /metrics, run the worker and the "
+                    "schedules on the SQLite store, until SIGTERM or Ctrl-C.")
+@click.option("--host", default="127.0.0.1", metavar="HOST", help="address to listen on (default 127.0.0.1)")
+@click.option("--port", type=int, default=8080, metavar="PORT",
+              help="port to listen on (default 8080; 0 picks one)")
+@click.option("--workers", type=int, default=1, metavar="N", help="worker threads (default 1)")
+@click.option("--no-schedules", is_flag=True, help="leave the schedules to `pmrollup scheduler`")
+@lease_option
+@pass_root
+def serve_command(root: RootOptions, host: str, port: int, workers: int, no_schedules: bool,
+                  lease: float) -> int:
+    return run_serve(root, host=host, port=port, workers=workers, schedules=not no_schedules, lease=lease)
 
 
-def _lease_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lease", type=float, default=DEFAULT_LEASE_SECONDS, metavar="SECONDS",
-                   help="how long a target stays claimed by a worker that may have died (default 300)")
+@click.command("worker", short_help="run the worker alone (beside gunicorn serving the web side)",
+               help="Route stored deliveries and recompute due targets until SIGTERM.")
+@lease_option
+@pass_root
+def worker_command(root: RootOptions, lease: float) -> int:
+    return run_worker(root, lease=lease)
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def run_serve(root: RootOptions, *, host: str, port: int, workers: int, schedules: bool, lease: float) -> int:
     configure_logging()
-    config = load(args)
-    scheduler: SchedulerStart | None = None
-    if not args.no_schedules:
-        from webhooks.schedules.schedule import start_in_background
-
-        scheduler = start_in_background
+    config = root.load()
+    scheduler: SchedulerStart | None = start_in_background if schedules else None
     try:
-        service = Service(config, host=args.host, port=args.port, workers=args.workers, scheduler=scheduler,
-                          lease_seconds=args.lease).start()
+        service = Service(config, host=host, port=port, workers=workers, scheduler=scheduler,
+                          lease_seconds=lease).start()
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     try:
@@ -274,15 +273,15 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_worker(args: argparse.Namespace) -> int:
+def run_worker(root: RootOptions, *, lease: float) -> int:
     configure_logging()
-    config = load(args)
+    config = root.load()
     try:
         store = SqliteInbox(config.store_path)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     metrics = Metrics()
-    worker = build_worker(config, store, metrics=metrics, lease_seconds=args.lease)
+    worker = build_worker(config, store, metrics=metrics, lease_seconds=lease)
     endpoint = serve_metrics(metrics, config.worker.metrics_port, StoreGauges(store))
     log_event("worker.start", logging.WARNING if endpoint.problem else logging.INFO, owner=worker.owner,
               store=config.store_path, metrics=endpoint.url, metrics_problem=endpoint.problem)
