@@ -21,6 +21,7 @@ from connector.client import Credentials, JiraGateway
 from connector.updates import portfolio
 from rules.config import AppConfig, load_config
 from rules.model import Program, Project
+from rules.sameness import same_value
 from rules.wording import counted
 from sandbox.server import RunningSandbox, start_sandbox
 from webhooks.cli.admin import register_webhook
@@ -195,7 +196,7 @@ class Demo:
         """Evaluate the program afresh (dry run, as `pmrollup evaluate` does) and compare with Jira."""
         evaluation = self.recomputer().program(PROGRAM, dry_run=True)
         held = {i.key: i.outputs for i in self.program_view()}
-        agree = all(_same(held.get(r.key, {}).get(m), r.metrics.get(m))
+        agree = all(same_value(r.metrics.get(m), held.get(r.key, {}).get(m))
                     for r in evaluation.results for m in COLUMNS)
         return agree and all(r.plan.is_empty for r in evaluation.results), evaluation
 
@@ -228,15 +229,6 @@ def _first_words(body: str, width: int = 110) -> str:
 
 
 def _changed(before: object, now: object, initial: bool) -> str:
-    if initial or _same(before, now):
+    if initial or same_value(now, before):
         return cell(now)
     return f"{cell(before)} -> {cell(now)}"
-
-
-def _same(held: object, computed: object) -> bool:
-    """Compare a value read from Jira with a computed one (numbers are stored rounded)."""
-    if isinstance(held, int | float) and isinstance(computed, int | float) and not isinstance(computed, bool):
-        return abs(float(held) - float(computed)) < 0.05
-    if held is None or computed is None:
-        return held is None and computed is None
-    return str(held) == str(computed)
