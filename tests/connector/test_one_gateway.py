@@ -32,8 +32,12 @@ def library_privates() -> set[str]:
 
 
 def sources(*folders: str) -> Iterator[Path]:
+    """Yield pmrollup's own modules under the folders, not what a tool installed there (the bench's
+    peer venv, caches): any path with a part that starts with a dot is left out."""
     for folder in folders:
-        yield from sorted((ROOT / folder).rglob("*.py"))
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if not any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+                yield path
 
 
 def reaches(path: Path, names: set[str]) -> list[str]:
