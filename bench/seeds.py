@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from rules.baseline import BASELINE_KEY
+
 PROGRAM_PROJECT = "PRG"
 OUTSIDE_PROJECT = "EXT"
 TODAY = "2026-03-16"
@@ -149,7 +151,7 @@ def program_seed(shape: Shape = FULL) -> GeneratedProgram:
         if e % 2 == 0:
             kept = stories[: max(1, shape.stories_per_epic * 9 // 10)]
             points = sum(POINTS[(e + s) % len(POINTS)] for s in range(len(kept)))
-            epic_issue["properties"] = {"pmrollup.baseline": {
+            epic_issue["properties"] = {BASELINE_KEY: {
                 "points": points, "items": len(kept), "keys": kept, "date": "2026-01-19"}}
         issues.insert(len(issues) - len(stories), epic_issue)
 

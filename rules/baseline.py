@@ -11,7 +11,7 @@ from typing import Any
 
 from rules.model import IN_PROGRESS, Project, WorkItem
 
-PROPERTY_KEY = "pmrollup.baseline"
+BASELINE_KEY = "pmrollup.baseline"  # the issue property that holds an epic's baseline
 # Jira refuses an entity property value over 32 768 bytes; keep a margin for the envelope.
 # https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
 PROPERTY_LIMIT_BYTES = 32_000
@@ -83,18 +83,18 @@ def parse_baseline(value: object) -> tuple[Baseline | None, str | None]:
     if value is None:
         return None, None
     if not isinstance(value, Mapping):
-        return None, f"{PROPERTY_KEY} is not an object"
+        return None, f"{BASELINE_KEY} is not an object"
     points, items, keys, when = (value.get(k) for k in ("points", "items", "keys", "date"))
     if isinstance(points, bool) or not isinstance(points, int | float) or not math.isfinite(points):
-        return None, f"{PROPERTY_KEY}.points is not a number: {points!r}"
+        return None, f"{BASELINE_KEY}.points is not a number: {points!r}"
     if isinstance(items, bool) or not isinstance(items, int | float) or items < 0 or items != int(items):
-        return None, f"{PROPERTY_KEY}.items is not a whole number: {items!r}"
+        return None, f"{BASELINE_KEY}.items is not a whole number: {items!r}"
     try:
         taken = date.fromisoformat(str(when))
     except ValueError:
-        return None, f"{PROPERTY_KEY}.date is not a YYYY-MM-DD date: {when!r}"
+        return None, f"{BASELINE_KEY}.date is not a YYYY-MM-DD date: {when!r}"
     if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
-        return None, f"{PROPERTY_KEY}.keys is not a list of issue keys"
+        return None, f"{BASELINE_KEY}.keys is not a list of issue keys"
     return Baseline(
         points=float(points),
         items=int(items),

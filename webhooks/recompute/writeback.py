@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connector.writes import Refusal, Written
+from rules.baseline import BASELINE_KEY as BASELINE_KEY  # named here too for the recompute's callers
 from rules.baseline import Baseline, baseline_to_property
 from rules.config import AppConfig
 from rules.engine import Finding
@@ -22,7 +23,6 @@ from rules.plan import STATE_KEY, WritePlan
 from webhooks.store.siteproblems import SiteProblem
 from webhooks.telemetry.logs import log_event
 
-BASELINE_KEY = "pmrollup.baseline"
 STATUS_MARKER = "[pmrollup:status:"
 
 
