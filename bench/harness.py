@@ -21,6 +21,7 @@ from rules.config import AppConfig, parse_config
 from sandbox.server import RunningSandbox
 from webhooks.recompute.recomputer import Recomputer
 from webhooks.recompute.services import audit_into, rules_for
+from webhooks.settings.clock import Clock
 from webhooks.store.inbox import Inbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def recomputer_for(config: AppConfig, gateway: JiraGateway, store: Inbox | None 
     """Return a recomputer with the shipped rules and the benchmark's fixed today."""
     today = date.fromisoformat(TODAY)
     return Recomputer(config=config, gateway=gateway, rules=rules_for(config),
-                      audit=audit_into(store) if store is not None else None, today=lambda: today)
+                      clock=Clock(frozen_today=today), audit=audit_into(store) if store is not None else None)
 
 
 def warm(gateway: JiraGateway) -> None:

@@ -1,20 +1,15 @@
-"""Load and validate `app.yaml` into frozen objects, once, at start."""
+"""Validate the text of `app.yaml` into frozen settings, once, at start."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.configreader import ConfigError as ConfigError
 from rules.configreader import KeyReader
-from rules.yamltext import UnreadableText, load, read_text
-
-DEFAULT_RULES_DIR = Path(__file__).parent / "defaults"
+from rules.yamltext import UnreadableText, load
 
 # Metrics pmrollup can write back to Jira, with the kind of field each needs.
 OUTPUT_KINDS: dict[str, str] = {
@@ -108,61 +103,16 @@ class AppConfig:
     dependency_link_types: tuple[str, ...] = ("Blocks",)
     hourly_rate: float | None = None
     comments: CommentSettings = field(default_factory=CommentSettings)
-    rule_files: tuple[str, ...] = ()  # empty: the shipped rules/defaults/*.yaml
+    rule_files: tuple[str, ...] = ()  # empty: the shipped rules/defaults/*.yaml (webhooks.settings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     store_path: str = "pmrollup.sqlite3"
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
-    def rule_paths(self) -> tuple[str, ...]:
-        """Return the rule files in force: those configured, else the shipped defaults."""
-        return self.rule_files or default_rule_files()
-
-    def today(self, environ: Mapping[str, str] | None = None) -> date:
-        """Return pmrollup's today: `PMROLLUP_TODAY` when set, else the date in `timezone`."""
-        return resolve_today(self.timezone, os.environ if environ is None else environ)
-
-
-def default_rule_files() -> tuple[str, ...]:
-    """Return the rule files that ship with pmrollup."""
-    return tuple(str(p) for p in sorted(DEFAULT_RULES_DIR.glob("*.yaml")))
-
-
-def resolve_today(timezone: str, environ: Mapping[str, str]) -> date:
-    """Return `PMROLLUP_TODAY` (YYYY-MM-DD) when set, else today's date in `timezone`."""
-    frozen = environ.get("PMROLLUP_TODAY", "").strip()
-    if frozen:
-        try:
-            return date.fromisoformat(frozen)
-        except ValueError as exc:
-            raise ConfigError(f"PMROLLUP_TODAY={frozen!r} is not a date: use YYYY-MM-DD") from exc
-    return datetime.now(ZoneInfo(timezone)).date()
-
-
-def config_path(cli_value: str | None, environ: Mapping[str, str] | None = None) -> Path:
-    """Pick the file: `--config`, then `PMROLLUP_CONFIG`, then `./app.yaml`."""
-    env = os.environ if environ is None else environ
-    return Path(cli_value or env.get("PMROLLUP_CONFIG") or "app.yaml")
-
-
-def load_config(path: str | Path) -> AppConfig:
-    """Read and validate one `app.yaml`; raise ConfigError naming file, line and key."""
-    path = Path(path)
-    try:
-        text = read_text(path)
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            f"{path}: no such file; pass --config FILE or set PMROLLUP_CONFIG"
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
-    except UnreadableText as exc:
-        raise ConfigError(f"{path}:{exc.problem.line}: {exc.problem.message}") from exc
-    return parse_config(text, str(path))
-
 
 def parse_config(text: str, filename: str = "app.yaml") -> AppConfig:
-    """Validate YAML text as an `app.yaml`."""
+    """Validate YAML text as an `app.yaml`, `filename` naming it in errors; the paths it holds are
+    kept as written (webhooks.settings places them beside the file)."""
     try:
         node, data = load(text)
     except UnreadableText as exc:
@@ -235,12 +185,8 @@ def _build(r: KeyReader, data: Any) -> AppConfig:
         mute_label=r.string(cm, "comments", "mute_label", cd.mute_label),
     )
 
-    base = Path(r.filename).resolve().parent
-    rule_files = tuple(str(p if Path(p).is_absolute() else base / p)
-                       for p in r.strings(r.section(top, "rules"), "rules", "files", ()))
+    rule_files = r.strings(r.section(top, "rules"), "rules", "files", ())
     store_path = r.string(r.section(top, "store"), "store", "path", _DEFAULTS.store_path)
-    if not Path(store_path).is_absolute():
-        store_path = str(base / store_path)
 
     wd, wk = _DEFAULTS.worker, r.section(top, "worker")
     worker = WorkerSettings(

@@ -1,23 +1,20 @@
-"""Rule files: load and validate them once, then evaluate them against metrics into findings."""
+"""Rule files: validate their text once, then evaluate them against metrics into findings."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import rule_engine
 
-from rules.config import default_rule_files
 from rules.expressions import EVALUATION_ERRORS
 from rules.rulefile import LEVELS, SEVERITIES, Rule, RuleError, RuleFileReader
 from rules.templates import format_value
 
-__all__ = ["LEVELS", "SEVERITIES", "Finding", "Rule", "RuleError", "RuleSet", "check_rule_files",
-           "default_rule_files", "evaluate", "health_of", "load_rules"]
-
+__all__ = ["LEVELS", "SEVERITIES", "Finding", "Rule", "RuleError", "RuleSet", "RuleSource", "compile_rules",
+           "evaluate", "health_of", "rule_set"]
 
 
 @dataclass(frozen=True)
@@ -45,33 +42,34 @@ class Finding:
     comment: bool = True
 
 
-def _expand(paths: Sequence[str | Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in map(Path, paths):
-        found.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path])
-    return found
+@dataclass(frozen=True)
+class RuleSource:
+    """One rule file as read: the name its messages give, and its text or why it could not be read."""
+
+    file: str
+    text: str = ""
+    error: RuleError | None = None
 
 
-def check_rule_files(paths: Sequence[str | Path]) -> list[RuleError]:
-    """Validate rule files (or folders of them) and return every problem found, for `rules check`."""
-    return _load(paths)[1]
-
-
-def load_rules(paths: Sequence[str | Path]) -> RuleSet:
-    """Load and compile rule files (or folders of them); raise the first RuleError found."""
-    rules, errors = _load(paths)
+def rule_set(sources: Sequence[RuleSource]) -> RuleSet:
+    """Compile rule files' text into the rules in force; raise the first RuleError found."""
+    rules, errors = compile_rules(sources)
     if errors:
         raise errors[0]
     return RuleSet(tuple(rules))
 
 
-def _load(paths: Sequence[str | Path]) -> tuple[list[Rule], list[RuleError]]:
+def compile_rules(sources: Sequence[RuleSource]) -> tuple[list[Rule], list[RuleError]]:
+    """Compile rule files' text, in order; return the good rules and every problem found."""
     rules: list[Rule] = []
     errors: list[RuleError] = []
     seen: dict[str, str] = {}
-    for path in _expand(paths):
-        reader = RuleFileReader(path)
-        read = reader.read()
+    for source in sources:
+        if source.error is not None:
+            errors.append(source.error)
+            continue
+        reader = RuleFileReader(source.file)
+        read = reader.read(source.text)
         for rule_id, line in reader.ids:
             if rule_id in seen:
                 reader.errors.append(RuleError(f"duplicate id: already defined at {seen[rule_id]}",

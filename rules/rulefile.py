@@ -6,7 +6,6 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,7 +14,7 @@ from rules.expressions import Expression, ExpressionError, compile_expression
 from rules.metrics import PROJECT_METRICS
 from rules.program import PROGRAM_METRICS
 from rules.templates import Template, TemplateError, compile_template
-from rules.yamltext import UnreadableText, compose, construct, read_text
+from rules.yamltext import UnreadableText, compose, construct
 
 LEVELS: dict[str, Mapping[str, str]] = {"project": PROJECT_METRICS, "program": PROGRAM_METRICS}
 SEVERITIES = ("info", "warning", "critical")
@@ -64,10 +63,11 @@ class Rule:
 
 
 class RuleFileReader:
-    """Read one rule file with its YAML nodes at hand, so every error has a line and column."""
+    """Read one rule file's text with its YAML nodes at hand, so every error has a line and column;
+    `file` names it in every message."""
 
-    def __init__(self, path: Path) -> None:
-        self.file = str(path)
+    def __init__(self, file: str) -> None:
+        self.file = file
         self.errors: list[RuleError] = []
         self.ids: list[tuple[str, int]] = []
 
@@ -78,12 +78,9 @@ class RuleFileReader:
                                      column=mark.column + 1 if mark else None, rule_id=rule_id,
                                      text=text))
 
-    def read(self) -> list[Rule]:
+    def read(self, text: str) -> list[Rule]:
         try:
-            root = compose(read_text(Path(self.file)))
-        except OSError as exc:
-            self.errors.append(RuleError(f"cannot be read: {exc.strerror}", file=self.file))
-            return []
+            root = compose(text)
         except UnreadableText as exc:
             self.errors.append(RuleError(exc.problem.message, file=self.file, line=exc.problem.line,
                                          column=exc.problem.column))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rules.config import ConfigError, config_path, load_config, parse_config, resolve_today
+from rules.config import ConfigError, parse_config
+from webhooks.settings.appyaml import config_path, load_config
+from webhooks.settings.clock import clock_from_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,9 +76,9 @@ def test_config_file_order_is_flag_then_env_then_cwd() -> None:
 
 
 def test_pmrollup_today_freezes_the_date() -> None:
-    assert resolve_today("UTC", {"PMROLLUP_TODAY": "2026-03-01"}) == date(2026, 3, 1)
+    assert clock_from_environ("UTC", {"PMROLLUP_TODAY": "2026-03-01"}).today() == date(2026, 3, 1)
     with pytest.raises(ConfigError, match="YYYY-MM-DD"):
-        resolve_today("UTC", {"PMROLLUP_TODAY": "March 1st"})
+        clock_from_environ("UTC", {"PMROLLUP_TODAY": "March 1st"})
 
 
 def test_projects_are_upper_cased_and_store_path_is_relative_to_the_file(tmp_path: Path) -> None:

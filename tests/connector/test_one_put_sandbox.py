@@ -19,13 +19,15 @@ from tests.connector.seeds import gateway, program_seed
 from tests.sandbox.test_contract import Contract, load_document
 from webhooks.recompute.recomputer import BASELINE_KEY, Recomputer
 from webhooks.recompute.services import rules_for
+from webhooks.settings.clock import Clock
 
 FLAVORS = ["cloud", "datacenter"]
 TODAY = date(2026, 3, 16)
 
 
 def recomputer(jira: JiraGateway) -> Recomputer:
-    return Recomputer(config=jira.config, gateway=jira, rules=rules_for(jira.config), today=lambda: TODAY)
+    return Recomputer(config=jira.config, gateway=jira, rules=rules_for(jira.config),
+                      clock=Clock(frozen_today=TODAY))
 
 
 def writes(sandbox: RunningSandbox) -> list[dict[str, Any]]:

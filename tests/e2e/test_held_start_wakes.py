@@ -6,10 +6,10 @@ import re
 import time
 from pathlib import Path
 
-from rules.config import load_config
 from tests.conftest import SandboxFactory
 from tests.e2e.conftest import DEMO_SEED, jira_env, reader, register, settle, write_config
 from webhooks.cli.serving import Service
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 
 QUIET_HOURS = 0.004  # 14.4 seconds: long enough for the steps below, short enough to wait for

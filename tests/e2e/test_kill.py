@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from rules.config import load_config
 from tests.conftest import SandboxFactory
 from tests.e2e.conftest import (
     DEMO_SEED,
@@ -24,6 +23,7 @@ from tests.e2e.conftest import (
     write_config,
 )
 from tests.e2e.test_bad_days import EDITS
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 
 PMROLLUP = Path(sys.executable).parent / "pmrollup"

@@ -13,6 +13,7 @@ from rules.plan import STATE_KEY
 from tests.conftest import SandboxFactory
 from webhooks.recompute.recomputer import Recomputer
 from webhooks.recompute.services import rules_for
+from webhooks.settings.clock import clock_from_environ
 
 BLOCKED = 260  # each dependency record takes ~230 bytes: 260 of them alone pass 32 KB
 TODAY = "2026-03-16"
@@ -44,7 +45,8 @@ def test_a_program_counts_every_dependency_of_an_epic_too_large_to_snapshot(
     config = parse_config(f"jira: {{flavor: {flavor}}}\noutputs: {{progress_pct: Progress %}}\n")
     email, token = sandbox.admin_auth
     gateway = JiraGateway(config, Credentials(sandbox.url, email, token))
-    recomputer = Recomputer(config=config, gateway=gateway, rules=rules_for(config))
+    recomputer = Recomputer(config=config, gateway=gateway, rules=rules_for(config),
+                            clock=clock_from_environ(config.timezone))
 
     first = recomputer.program("PRG-1")
     assert first.top.metrics["dependencies_open"] == BLOCKED
@@ -54,7 +56,8 @@ def test_a_program_counts_every_dependency_of_an_epic_too_large_to_snapshot(
 
     # A later recompute for a change in the other epic reads the large one again instead of
     # trusting its incomplete snapshot: the program still counts every dependency.
-    again = Recomputer(config=config, gateway=gateway, rules=rules_for(config))
+    again = Recomputer(config=config, gateway=gateway, rules=rules_for(config),
+                            clock=clock_from_environ(config.timezone))
     later = again.program("PRG-1", changed={"PRG-3"})
     assert later.top.metrics["dependencies_open"] == BLOCKED
     assert [p.key for p in later.projects] == ["PRG-2", "PRG-3"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from rules.config import load_config
 from tests.conftest import SMALL_SEED, LogCapture, SandboxFactory
 from tests.e2e.conftest import jira_env, write_config
 from webhooks.cli.serving import build_worker
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox, Target
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from rules.config import load_config
 from tests.conftest import SandboxFactory
 from tests.e2e.conftest import (
     DEMO_SEED,
@@ -24,6 +23,7 @@ from tests.e2e.conftest import (
     settle,
     write_config,
 )
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 
 BIN = Path(sys.executable).parent

@@ -10,11 +10,11 @@ from typing import Any
 
 import requests
 
-from rules.config import load_config
 from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.e2e.conftest import DEMO_SEED, jira_env, register, settle, write_config
 from tests.e2e.test_kill import start_serve
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 
 SCOPE_START = "[pmrollup:scope-creep-critical:start:PAY-2:"

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from rules.engine import RuleSet, default_rule_files, evaluate, load_rules
+from rules.engine import RuleSet, evaluate
 from rules.metrics import project_metrics
 from rules.program import program_metrics
 from tests.rules.factories import epic, initiative
+from webhooks.settings.rulefiles import default_rule_files, load_rules
 
 TODAY = date(2024, 1, 16)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from rules.engine import Finding, RuleSet, evaluate, health_of, load_rules
+from rules.engine import Finding, RuleSet, evaluate, health_of
 from rules.metrics import project_metrics
 from tests.rules.factories import blocker, blocks, epic, item
+from webhooks.settings.rulefiles import load_rules
 
 TODAY = date(2024, 1, 16)
 

@@ -6,12 +6,13 @@ from datetime import UTC, date, datetime
 
 from rules.baseline import Baseline
 from rules.config import CommentSettings
-from rules.engine import default_rule_files, evaluate, health_of, load_rules
+from rules.engine import evaluate, health_of
 from rules.metrics import project_metrics
 from rules.model import DONE, IN_PROGRESS
 from rules.plan import plan_writes
 from rules.program import Snapshot, program_metrics
 from tests.rules.factories import blocker, blocks, epic, initiative, item
+from webhooks.settings.rulefiles import default_rule_files, load_rules
 
 TODAY = date(2026, 3, 16)
 NOW = datetime(2026, 3, 16, 8, 0, tzinfo=UTC)

@@ -10,10 +10,11 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.engine import default_rule_files, evaluate, load_rules
+from rules.engine import evaluate
 from rules.metrics import Dependency
 from rules.program import PROGRAM_METRICS, Snapshot, program_metrics
 from tests.rules.factories import initiative
+from webhooks.settings.rulefiles import default_rule_files, load_rules
 
 TODAY = date(2024, 1, 16)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rules.engine import RuleError, check_rule_files, load_rules
+from rules.engine import RuleError
+from webhooks.settings.rulefiles import check_rule_files, load_rules
 
 
 def rule_file(tmp_path: Path, when: str, *, severity: str = "warning", message: str = "hi",

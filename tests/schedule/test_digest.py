@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rules.config import load_config
 from tests.schedule.conftest import Site, SiteFactory
 from webhooks.recompute.services import gateway_for
 from webhooks.schedules.digest import DIGEST_PROPERTY
 from webhooks.schedules.schedule import Schedule
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 
 HEADER = "||Project||Health||Progress||Scope growth||Budget used||Open dependencies||"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
-from rules.config import load_config
 from sandbox.server import RunningSandbox
 from tests.schedule.conftest import (
     APP_YAML,
@@ -27,6 +26,7 @@ from tests.schedule.conftest import (
 )
 from webhooks.recompute.services import gateway_for
 from webhooks.schedules.schedule import FIRST_SWEEP, FIRST_SWEEP_STALE_SECONDS, Schedule, first_sweep_attempt
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import RunRecord, SqliteInbox, Target
 
 # No scheduled job falls due while a test runs: whatever sweeps is the first start's sweep.

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
-from rules.config import load_config
 from tests.conftest import SMALL_SEED
 from tests.schedule.conftest import APP_YAML, Site, SiteFactory, drain_targets, searches
 from webhooks.recompute.services import gateway_for
@@ -22,6 +21,7 @@ from webhooks.schedules.schedule import (
     catchup_minutes,
     start_in_background,
 )
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import RunRecord, SqliteInbox, Target
 
 AT = datetime(2026, 3, 16, 2, 0, tzinfo=ZoneInfo("UTC"))

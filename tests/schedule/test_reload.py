@@ -9,12 +9,13 @@ from pathlib import Path
 
 import requests
 
-from rules.config import AppConfig, load_config
+from rules.config import AppConfig
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
 from tests.schedule.conftest import APP_YAML, DEMO_SEED, PMROLLUP, Process, SpawnSite, field_value, wait_for
 from tests.schedule.test_first_sweep import EVERY_PROJECT, NO_SCHEDULED_RUNS
 from webhooks.cli.serving import Service
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 from webhooks.worker.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rules.config import AppConfig, ConfigError, load_config
+from rules.config import AppConfig, ConfigError
 from tests.conftest import SMALL_SEED, SandboxFactory
 from tests.webhooks.conftest import issue_event, signed_headers
 from webhooks.cli.main import main
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 from webhooks.web.app import create_app
 from webhooks.web.signature import SECRET_ENV

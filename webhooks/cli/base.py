@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import click
 
-from rules.config import AppConfig, config_path, load_config
+from rules.config import AppConfig
+from webhooks.settings.appyaml import config_path, load_config
 
 
 class CommandError(Exception):

@@ -12,6 +12,7 @@ from rules.config import AppConfig
 from rules.wording import with_article
 from webhooks.cli.base import CommandError
 from webhooks.recompute.recomputer import BASELINE_KEY
+from webhooks.settings.clock import clock_from_environ
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def set_baseline(config: AppConfig, gateway: JiraGateway, key: str, reset: bool,
         baseline = baseline_as_of(key, items, histories, when, config.jira.flavor,
                                   points_field=config.fields.story_points, elsewhere=elsewhere)
     else:
-        baseline = take_baseline(items, config.today())
+        baseline = take_baseline(items, clock_from_environ(config.timezone).today())
     gateway.set_property(key, BASELINE_KEY, baseline_to_property(baseline))
     verb = "Replaced" if existing is not None else "Took"
     note = " (too many items to keep their keys: counts only)" if baseline.truncated else ""

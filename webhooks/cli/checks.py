@@ -11,12 +11,12 @@ from connector.events import WEBHOOK_EVENTS
 from connector.fieldmap import FieldCatalog
 from connector.site import WRITE_PERMISSIONS
 from rules.config import OUTPUT_KINDS, AppConfig
-from rules.engine import check_rule_files
 from rules.wording import counted
 from webhooks.cli.admin import ours, webhook_jql
 from webhooks.cli.sitechecks import Findings, check_select_options, recheck_site_problems
 from webhooks.cli.tables import render_table
 from webhooks.recompute.services import gateway_for
+from webhooks.settings.rulefiles import check_rule_files, rule_paths
 from webhooks.store.siteproblems import SiteProblems
 from webhooks.store.sqlite import StoreError
 
@@ -60,11 +60,11 @@ def run_checks(config: AppConfig, gateway: JiraGateway | None = None,
     ones are cleared). `store` defaults to the configured store when it exists."""
     report = Report()
     report.notes.append(f"config: {config.path} is valid (flavor {config.jira.flavor})")
-    errors = check_rule_files(config.rule_paths())
+    errors = check_rule_files(rule_paths(config))
     if errors:
         report.problems.extend(f"rules: {e}" for e in errors)
     else:
-        files = len(config.rule_paths())
+        files = len(rule_paths(config))
         report.notes.append(f"rules: {counted(files, 'file')} {'loads' if files == 1 else 'load'} cleanly")
     try:
         gateway = gateway or gateway_for(config)

@@ -9,7 +9,6 @@ import sys
 import click
 
 from rules.config import AppConfig
-from rules.engine import check_rule_files, load_rules
 from rules.wording import counted, with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.cli.baselines import set_baseline
@@ -17,6 +16,7 @@ from webhooks.cli.checks import run_checks
 from webhooks.cli.report import render_evaluation
 from webhooks.cli.requeue import queue_recompute, target_at
 from webhooks.recompute.services import gateway_for, recomputer_for
+from webhooks.settings.rulefiles import check_rule_files, load_rules, rule_paths
 from webhooks.store.inbox import SqliteInbox
 
 
@@ -25,7 +25,7 @@ from webhooks.store.inbox import SqliteInbox
 def config_command(root: RootOptions) -> int:
     config = root.load()
     print(f"{config.path}: valid (flavor {config.jira.flavor}, timezone {config.timezone}, "
-          f"{len(config.rule_paths())} rule files)")
+          f"{len(rule_paths(config))} rule files)")
     return 0
 
 
@@ -48,7 +48,7 @@ def rules_group() -> None:
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @pass_root
 def rules_check_command(root: RootOptions, files: tuple[str, ...]) -> int:
-    paths = list(files) or list(root.load().rule_paths())
+    paths = list(files) or list(rule_paths(root.load()))
     errors = check_rule_files(paths)
     for error in errors:
         print(str(error), file=sys.stderr)

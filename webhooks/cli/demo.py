@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from connector.client import Credentials, JiraGateway
 from connector.updates import portfolio
-from rules.config import AppConfig, load_config
+from rules.config import AppConfig
 from rules.model import Program, Project
 from rules.sameness import same_value
 from rules.wording import counted
@@ -32,6 +32,8 @@ from webhooks.cli.tables import cell, render_table
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, rules_for
 from webhooks.schedules.sweep import run_sweep
+from webhooks.settings.appyaml import load_config
+from webhooks.settings.clock import clock_from_environ
 from webhooks.telemetry.logs import LOGGER_NAME, configure_logging
 
 COLUMNS = ("progress_pct", "scope_growth_pct", "budget_used_pct", "dependencies_overdue", "health")
@@ -101,6 +103,7 @@ class Demo:
         """Return the recompute path the worker and `pmrollup evaluate` use."""
         assert self.service is not None and self.config is not None
         return Recomputer(config=self.config, gateway=self.reader(), rules=rules_for(self.config),
+                          clock=clock_from_environ(self.config.timezone),
                           audit=audit_into(self.service.store), site=self.service.store)
 
     def stop(self) -> None:

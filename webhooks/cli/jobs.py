@@ -53,7 +53,7 @@ def digest_command(root: RootOptions, key: str | None, dry_run: bool) -> int:
     config = root.load()
     gateway = gateway_for(config)
     recomputer = recomputer_for(config, gateway=gateway)
-    today = config.today()
+    today = recomputer.clock.today()
     if key:
         key = check_key(key)
         if gateway.locate(key).level != "program":

@@ -22,6 +22,7 @@ from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, gateway_for, rules_for
 from webhooks.schedules.schedule import start_in_background
+from webhooks.settings.clock import clock_from_environ
 from webhooks.store.gauges import StoreGauges
 from webhooks.store.inbox import Inbox, SqliteInbox, StoreError, Target
 from webhooks.telemetry.logs import configure_logging, describe, log_event
@@ -53,12 +54,14 @@ class TargetRecompute:
         self.metrics = metrics
         self.live = live
         self.router = router
+        self.clock = clock_from_environ(config.timezone)  # the time zone takes a restart to change
         self._generation = live.in_force.generation if live is not None else 0
         self._counted: Counter[tuple[str, int]] = Counter()  # the gateway's answers counted so far
 
     def __call__(self, target: Target) -> RecomputeResult:
         self._take_reloaded()
         recomputer = Recomputer(config=self.config, gateway=self.gateway, rules=self.rules,
+                                clock=self.clock,
                                 audit=audit_into(self.store) if self.store is not None else None,
                                 site=self.store)
         reconcile = sorted(target.reconcile)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from connector.errors import JiraBadRequest, JiraNotFound
@@ -19,19 +17,19 @@ from rules.baseline import (
     should_take_baseline,
     take_baseline,
 )
-from rules.config import AppConfig, ConfigError
+from rules.config import AppConfig
 from rules.engine import Finding, RuleSet, evaluate, health_of
 from rules.metrics import project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
 from rules.plan import STATE_KEY, WritePlan, announced_of, plan_writes, read_state
 from rules.program import Snapshot, program_metrics
 from webhooks.recompute.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
+from webhooks.settings.clock import Clock
 
 __all__ = ["BASELINE_KEY", "Evaluation", "Gateway", "IssueResult", "Recomputer", "Write"]
 
 
 log = logging.getLogger("pmrollup.recompute")
-NOW_ENV = "PMROLLUP_NOW"
 
 
 class Gateway(Writer, Protocol):
@@ -114,35 +112,22 @@ def _json_value(value: Any) -> Any:
 
 @dataclass
 class Recomputer:
-    """Evaluate targets end to end with one gateway, one rule set and one notion of today."""
+    """Evaluate targets end to end with one gateway, one rule set and one clock (today and now)."""
 
     config: AppConfig
     gateway: Gateway
     rules: RuleSet
+    clock: Clock
     audit: Callable[[Sequence[Write]], None] | None = None
     site: SiteLedger | None = None
-    today: Callable[[], date] | None = None
-    clock: Callable[[], float] = time.time
     problems: list[str] = field(default_factory=list)
 
     def _today(self) -> date:
-        return self.today() if self.today else self.config.today()
+        return self.clock.today()
 
     def now(self) -> datetime:
         """Return the moment this recompute stamps on findings and comments."""
-        return self._now()
-
-    def _now(self) -> datetime:
-        """Return the moment stamped on findings and comments: `PMROLLUP_NOW` (an ISO time, for trials
-        and tests that move pmrollup's clock) when set; on a frozen today (PMROLLUP_TODAY, or `today`
-        given), that day at the clock's time of day, so dates agree with each other."""
-        moment = os.environ.get(NOW_ENV, "").strip()
-        if moment:
-            return fixed_now(moment)
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        if self.today is None and not os.environ.get("PMROLLUP_TODAY", "").strip():
-            return now
-        return datetime.combine(self._today(), now.timetz())
+        return self.clock.now()
 
     def program(self, key: str, changed: Collection[str] | None = None,
                 reconcile: Sequence[str | int] = (), dry_run: bool = False) -> Evaluation:
@@ -254,7 +239,7 @@ class Recomputer:
         plan = plan_writes(
             issue.key, level, values, findings,
             previous_state=previous, current_outputs=issue.outputs, outputs=self.config.outputs,
-            labels=issue.labels, comments=self.config.comments, now=self._now(), snapshot=snapshot,
+            labels=issue.labels, comments=self.config.comments, now=self.now(), snapshot=snapshot,
             status_comment_id=(previous or {}).get("status_comment_id"),
             posted_markers=self._landed(issue.key, previous),
         )
@@ -263,8 +248,8 @@ class Recomputer:
         if dry_run:
             return result
         try:
-            fields, comments = WriteBack(self.config, self.gateway, self.audit, self.site, self.clock).apply(
-                issue, plan, findings, new_baseline)
+            writeback = WriteBack(self.config, self.gateway, self.audit, self.site, self.clock.seconds)
+            fields, comments = writeback.apply(issue, plan, findings, new_baseline)
         except (JiraBadRequest, JiraNotFound) as exc:
             # Refused for good (gone, or an edit Jira will never take): the other issues still land.
             self._problem(f"{issue.key}: not written: {exc}")
@@ -272,16 +257,6 @@ class Recomputer:
         return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                            findings=tuple(findings), plan=plan, fields_written=fields,
                            comments_posted=comments)
-
-
-def fixed_now(text: str) -> datetime:
-    """Read `PMROLLUP_NOW` (ISO 8601, e.g. 2026-03-16T09:00:00+00:00; no zone means UTC)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ConfigError(f"{NOW_ENV}={text!r} is not a time: use ISO 8601, e.g. 2026-03-16T09:00:00+00:00"
-                          ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _landed_markers(comments: Sequence[Any], markers: Sequence[str]) -> list[str]:

@@ -8,8 +8,10 @@ from collections.abc import Mapping, Sequence
 from connector.client import Credentials, JiraGateway
 from connector.errors import ConnectorError
 from rules.config import AppConfig
-from rules.engine import RuleError, RuleSet, load_rules
+from rules.engine import RuleError, RuleSet
 from webhooks.recompute.recomputer import Recomputer, Write
+from webhooks.settings.clock import Clock, clock_from_environ
+from webhooks.settings.rulefiles import load_rules, rule_paths
 from webhooks.store.inbox import AuditEntry, Inbox
 
 
@@ -21,7 +23,7 @@ def gateway_for(config: AppConfig, environ: Mapping[str, str] | None = None) -> 
 
 def rules_for(config: AppConfig) -> RuleSet:
     """Load the configured rule files; a bad file raises RuleError naming file, line and rule."""
-    return load_rules(config.rule_paths())
+    return load_rules(rule_paths(config))
 
 
 def audit_into(store: Inbox, clock: float | None = None):  # type: ignore[no-untyped-def]
@@ -41,12 +43,14 @@ def audit_into(store: Inbox, clock: float | None = None):  # type: ignore[no-unt
 
 
 def recomputer_for(config: AppConfig, gateway: JiraGateway | None = None, store: Inbox | None = None,
-                   rules: RuleSet | None = None) -> Recomputer:
-    """Return a Recomputer over the configured Jira, rules and audit log."""
+                   rules: RuleSet | None = None, clock: Clock | None = None) -> Recomputer:
+    """Return a Recomputer over the configured Jira, rules and audit log, on the clock the
+    environment sets (PMROLLUP_TODAY, PMROLLUP_NOW) unless given one."""
     return Recomputer(
         config=config,
         gateway=gateway or gateway_for(config),
         rules=rules or rules_for(config),
+        clock=clock or clock_from_environ(config.timezone),
         audit=audit_into(store) if store is not None else None,
         site=store,
     )

@@ -163,7 +163,7 @@ class Schedule:
 
         gateway = self.gateway_factory()
         recomputer = recomputer_for(self.config, gateway=gateway)
-        posted = post_digests(self.config, gateway, recomputer, self.config.today())
+        posted = post_digests(self.config, gateway, recomputer, recomputer.clock.today())
         return f"posted {sum(d.posted for d in posted)} of {counted(len(posted), 'digest')}"
 
 

@@ -14,7 +14,8 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from connector.events import ACTED_EVENTS, IGNORED_EVENT_PREFIXES
-from rules.config import AppConfig, ConfigError, config_path, load_config
+from rules.config import AppConfig, ConfigError
+from webhooks.settings.appyaml import config_path, load_config
 from webhooks.store.gauges import StoreGauges
 from webhooks.store.inbox import Inbox, SqliteInbox, StoreError
 from webhooks.telemetry.logs import describe, ensure_logging, log_event

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
-from rules.config import AppConfig, ConfigError, load_config
-from rules.engine import RuleError, RuleSet, check_rule_files, load_rules
+from rules.config import AppConfig, ConfigError
+from rules.engine import RuleError, RuleSet
 from rules.wording import counted
+from webhooks.settings.appyaml import load_config
+from webhooks.settings.rulefiles import check_rule_files, load_rules, rule_paths
 from webhooks.telemetry.logs import log_event
 
 # app.yaml sections a running worker takes on the fly, with the AppConfig attribute each fills.
@@ -77,7 +79,7 @@ def restart_keys(running: AppConfig, edited: AppConfig) -> list[str]:
 def watched_files(config: AppConfig) -> list[str]:
     """Return app.yaml and the rule files in force; a folder of rules is watched with its files."""
     found = [config.path]
-    for path in map(Path, config.rule_paths()):
+    for path in map(Path, rule_paths(config)):
         found.append(str(path))
         if path.is_dir():
             found += [str(p) for p in sorted([*path.glob("*.yaml"), *path.glob("*.yml")])]
@@ -105,7 +107,7 @@ class LiveRules:
 
     def __init__(self, config: AppConfig, rules: RuleSet | None = None) -> None:
         self._lock = threading.Lock()
-        self._in_force = InForce(config, rules if rules is not None else load_rules(config.rule_paths()))
+        self._in_force = InForce(config, rules if rules is not None else load_rules(rule_paths(config)))
         self._seen = stamps(watched_files(config))
         self._problem: str | None = None
         self._announced: list[str] = []
@@ -134,8 +136,8 @@ class LiveRules:
         current = self._in_force
         try:
             fresh = load_config(current.config.path)
-            errors = check_rule_files(fresh.rule_paths())
-            rules = load_rules(fresh.rule_paths()) if not errors else None
+            errors = check_rule_files(rule_paths(fresh))
+            rules = load_rules(rule_paths(fresh)) if not errors else None
         except (ConfigError, RuleError, OSError) as exc:
             self._refuse(edited, [str(exc)])
             return
@@ -150,7 +152,7 @@ class LiveRules:
         self._announce_restart(restart_keys(current.config, fresh))
         adopted = replace(current.config, **{attr: getattr(fresh, attr) for attr in HOT_SECTIONS.values()})
         rules_edited = (bool(set(edited) - {current.config.path})
-                        or fresh.rule_paths() != current.config.rule_paths())
+                        or rule_paths(fresh) != rule_paths(current.config))
         if adopted == current.config and not rules_edited:
             return
         self._in_force = InForce(adopted, rules, current.generation + 1)

@@ -1,0 +1,1 @@
+"""What pmrollup reads from the disk and the environment, handed to `rules/` as text, values and a clock."""
