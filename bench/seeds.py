@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rules.baseline import BASELINE_KEY
+from webhooks.cli.trialconfig import trial_app_yaml
 
 PROGRAM_PROJECT = "PRG"
 OUTSIDE_PROJECT = "EXT"
@@ -27,19 +28,6 @@ FIELDS = [
     # Jira Software's impediment flag: jira-agile-metrics (the peer) looks it up by name.
     {"name": "Flagged", "type": "select", "options": ["Impediment"]},
 ]
-
-APP_YAML = """\
-jira: {flavor: FLAVOR}
-outputs:
-  progress_pct: Progress %
-  scope_growth_pct: Scope growth %
-  budget_used_pct: Budget used %
-  dependencies_overdue: Overdue dependencies
-  health: Health
-webhooks: {allow_unsigned: true}
-worker: {debounce_seconds: DEBOUNCE, max_delay_seconds: MAX_DELAY, max_attempts: 8}
-store: {path: "STORE"}
-"""
 
 
 @dataclass(frozen=True)
@@ -103,9 +91,11 @@ def project_names(shape: Shape) -> list[str]:
 
 
 def app_yaml(flavor: str, store: str, debounce: float = 0.3, max_delay: float = 2.0) -> str:
-    """Return an app.yaml for the generated program on a flavor, with a store path and worker timing."""
-    return (APP_YAML.replace("FLAVOR", flavor).replace("STORE", store)
-            .replace("MAX_DELAY", f"{max_delay:g}").replace("DEBOUNCE", f"{debounce:g}"))
+    """Return an app.yaml for the generated program on a flavor, with a store path and worker timing (its
+    workers serve no metrics, so that runs side by side do not contend for one port)."""
+    worker = {"debounce_seconds": debounce, "max_delay_seconds": max_delay, "max_attempts": 8,
+              "metrics_port": 0}
+    return trial_app_yaml(flavor, store, allow_unsigned=True, worker=worker)
 
 
 def program_seed(shape: Shape = FULL) -> GeneratedProgram:

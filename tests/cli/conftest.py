@@ -12,23 +12,14 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from webhooks.cli.main import main
+from webhooks.cli.trialconfig import trial_app_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
 DEMO_TODAY = "2026-03-16"
 
-DEMO_APP_YAML = """\
-jira: {flavor: FLAVOR}
-outputs:
-  progress_pct: Progress %
-  scope_growth_pct: Scope growth %
-  budget_used_pct: Budget used %
-  dependencies_overdue: Overdue dependencies
-  health: Health
-comments: {on_first_run: true}
-webhooks: {allow_unsigned: true}
-store: {path: pmrollup.sqlite3}
-"""
+# FLAVOR is filled in with the sandbox's flavor by `pmrollup`.
+DEMO_APP_YAML = trial_app_yaml("FLAVOR", comments={"on_first_run": True}, allow_unsigned=True)
 
 
 @dataclass

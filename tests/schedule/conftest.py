@@ -20,6 +20,7 @@ import requests
 from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from webhooks.cli.main import main
+from webhooks.cli.trialconfig import trial_app_yaml
 from webhooks.store.inbox import SqliteInbox, Target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,20 +29,9 @@ PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import mai
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
 DEMO_TODAY = "2026-03-16"
 
-APP_YAML = """\
-timezone: UTC
-jira: {flavor: FLAVOR}
-outputs:
-  progress_pct: Progress %
-  scope_growth_pct: Scope growth %
-  budget_used_pct: Budget used %
-  dependencies_overdue: Overdue dependencies
-  health: Health
-comments: {on_first_run: true}
-webhooks: {allow_unsigned: true}
-store: {path: pmrollup.sqlite3}
-worker: {debounce_seconds: 0, max_delay_seconds: 0}
-"""
+# FLAVOR is filled in by `site`, or by a test that writes the text itself.
+APP_YAML = trial_app_yaml("FLAVOR", timezone="UTC", comments={"on_first_run": True}, allow_unsigned=True,
+                          worker={"debounce_seconds": 0, "max_delay_seconds": 0})
 
 
 @dataclass

@@ -7,25 +7,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.seed import SEEDS_DIR
+from webhooks.cli.trialconfig import trial_app_yaml
 
 SEED = SEEDS_DIR / "demo.yaml"
 TODAY = "2026-03-16"  # the demo seed's figures are as of this day
 PROGRAM = "PAY-1"
 
-CONFIG = """\
-timezone: UTC
-jira: {flavor: FLAVOR}
-outputs:
-  progress_pct: Progress %
-  scope_growth_pct: Scope growth %
-  budget_used_pct: Budget used %
-  dependencies_overdue: Overdue dependencies
-  health: Health
-comments: {on_first_run: false, quiet_hours: 24}
-webhooks: {allow_unsigned: false}
-store: {path: STORE}
-worker: {debounce_seconds: 0.3, max_delay_seconds: 2, max_attempts: 5}
-"""
+
+def app_yaml(flavor: str, store: str) -> str:
+    """Return the demo's app.yaml: signed deliveries, a silent first rollup, quiet hours, a short debounce."""
+    return trial_app_yaml(flavor, store, timezone="UTC", comments={"on_first_run": False, "quiet_hours": 24},
+                          allow_unsigned=False,
+                          worker={"debounce_seconds": 0.3, "max_delay_seconds": 2, "max_attempts": 5})
+
+
+# The demo's app.yaml with FLAVOR and STORE for the player to fill in (demo.py writes it).
+CONFIG = app_yaml("FLAVOR", "STORE")
 
 
 @dataclass(frozen=True)
