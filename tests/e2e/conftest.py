@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import Counter
@@ -15,16 +14,15 @@ import pytest
 import requests
 
 from connector.client import Credentials, JiraGateway
-from rules.config import AppConfig
+from rules.config import AppConfig, load_config
 from rules.model import Program, Project
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
 from webhooks.cli.admin import WEBHOOK_EVENTS, WEBHOOK_NAME, WEBHOOK_PATH
 from webhooks.cli.serving import Service
+from webhooks.cli.trialconfig import trial_app_yaml
 from webhooks.recompute.recomputer import Recomputer
 from webhooks.recompute.services import rules_for
-from webhooks.settings.appyaml import load_config
-from webhooks.settings.clock import clock_from_environ
 from webhooks.store.inbox import SqliteInbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,28 +31,15 @@ DEMO_TODAY = "2026-03-16"
 SECRET = "e2e-webhook-secret"
 MARKER = re.compile(r"\[pmrollup:([^\]]*)\]")
 
-APP_YAML = """\
-timezone: UTC
-jira: {flavor: FLAVOR, projects: PROJECTS}
-outputs:
-  progress_pct: Progress %
-  scope_growth_pct: Scope growth %
-  budget_used_pct: Budget used %
-  dependencies_overdue: Overdue dependencies
-  health: Health
-comments: {on_first_run: true}
-store: {path: pmrollup.sqlite3}
-worker: {debounce_seconds: DEBOUNCE, max_delay_seconds: MAX_DELAY, max_attempts: 8}
-"""
-
 
 def write_config(folder: Path, flavor: str = "cloud", debounce: float = 0.3, max_delay: float = 2.0,
                  projects: tuple[str, ...] = ()) -> Path:
     """Write an app.yaml for the demo seed into `folder` and return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "app.yaml"
-    path.write_text(APP_YAML.replace("FLAVOR", flavor).replace("DEBOUNCE", str(debounce))
-                    .replace("MAX_DELAY", str(max_delay)).replace("PROJECTS", json.dumps(list(projects))))
+    path.write_text(trial_app_yaml(flavor, timezone="UTC", projects=projects, comments={"on_first_run": True},
+                                   worker={"debounce_seconds": debounce, "max_delay_seconds": max_delay,
+                                           "max_attempts": 8, "metrics_port": 0}))
     return path
 
 
@@ -113,8 +98,7 @@ def outcome(gateway: JiraGateway, program: str) -> Outcome:
 
 def pending_writes(gateway: JiraGateway, config: AppConfig, program: str) -> dict[str, Any]:
     """Return what a full, fault-free recompute of the program would still write (empty: up to date)."""
-    recomputer = Recomputer(config=config, gateway=gateway, rules=rules_for(config),
-                            clock=clock_from_environ(config.timezone))
+    recomputer = Recomputer(config=config, gateway=gateway, rules=rules_for(config))
     evaluation = recomputer.program(program, dry_run=True)
     return {r.key: {"fields": dict(r.plan.fields), "add": r.plan.labels_add, "remove": r.plan.labels_remove}
             for r in evaluation.results
