@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from connector.client import Credentials, JiraGateway
-from rules.config import AppConfig, load_config
+from rules.config import AppConfig
 from rules.model import Program, Project
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
@@ -23,6 +23,8 @@ from webhooks.cli.serving import Service
 from webhooks.cli.trialconfig import trial_app_yaml
 from webhooks.recompute.recomputer import Recomputer
 from webhooks.recompute.services import rules_for
+from webhooks.settings.appyaml import load_config
+from webhooks.settings.clock import clock_from_environ
 from webhooks.store.inbox import SqliteInbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +100,8 @@ def outcome(gateway: JiraGateway, program: str) -> Outcome:
 
 def pending_writes(gateway: JiraGateway, config: AppConfig, program: str) -> dict[str, Any]:
     """Return what a full, fault-free recompute of the program would still write (empty: up to date)."""
-    recomputer = Recomputer(config=config, gateway=gateway, rules=rules_for(config))
+    recomputer = Recomputer(config=config, gateway=gateway, rules=rules_for(config),
+                            clock=clock_from_environ(config.timezone))
     evaluation = recomputer.program(program, dry_run=True)
     return {r.key: {"fields": dict(r.plan.fields), "add": r.plan.labels_add, "remove": r.plan.labels_remove}
             for r in evaluation.results
