@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -216,3 +217,17 @@ def spawn_site(tmp_path: Path, sandbox_factory: SandboxFactory) -> Iterator[Spaw
     yield prepare
     for process in started:
         process.stop()
+
+
+def store_runs(store: Path, jobs: Sequence[str]) -> list[tuple[str, str | None]]:
+    """Return the runs of `jobs` a store holds (scheduled time or attempt, outcome), oldest first; none
+    while the file does not exist or its process has not yet created the tables."""
+    if not store.exists():
+        return []
+    with sqlite3.connect(store) as conn:
+        made = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+        if made is None:
+            return []
+        marks = ", ".join("?" for _ in jobs)
+        return list(conn.execute(f"SELECT scheduled_at, outcome FROM runs WHERE job IN ({marks}) "
+                                 "ORDER BY scheduled_at", tuple(jobs)))

@@ -3,7 +3,6 @@ without waiting for a Jira edit or the nightly sweep; a restart or a second sche
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.schedule.conftest import (
     field_value,
     field_values,
     searches,
+    store_runs,
     wait_for,
 )
 from webhooks.recompute.services import gateway_for
@@ -51,9 +51,7 @@ def empty_outputs(sandbox: RunningSandbox) -> list[tuple[str, str]]:
 
 def runs(store: Path, job: str) -> list[tuple[str, str | None]]:
     """Return the store's runs of `job`: scheduled time (or attempt) and outcome (None: under way)."""
-    with sqlite3.connect(store) as conn:
-        return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job = ? ORDER BY scheduled_at",
-                                 (job,)))
+    return store_runs(store, (job,))
 
 
 def schedule_for(here: Site, environ: dict[str, str] | None = None) -> tuple[Schedule, SqliteInbox]:
@@ -73,7 +71,8 @@ def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_j
 
     started = [start(argv[0], PMROLLUP + argv) for argv in SHAPES[shape]]
     wait_for("every output field filled", lambda: empty_outputs(sandbox) == [], timeout=90, logs=started)
-    wait_for("the first sweep recorded", lambda: runs(store, FIRST_SWEEP)[0][1] is not None, logs=started)
+    wait_for("the first sweep recorded",
+             lambda: any(outcome is not None for _, outcome in runs(store, FIRST_SWEEP)), logs=started)
     assert field_value(sandbox, "PAY-3", "Scope growth %") == 30.0
     assert field_value(sandbox, "OPS-1", "Health") == "on-track"
     assert [outcome for _, outcome in runs(store, FIRST_SWEEP)] == ["done: enqueued 2 targets"]

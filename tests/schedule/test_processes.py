@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from tests.conftest import SMALL_SEED
-from tests.schedule.conftest import APP_YAML, PMROLLUP, Process, SpawnSite, wait_for
+from tests.schedule.conftest import APP_YAML, PMROLLUP, Process, SpawnSite, store_runs, wait_for
 from webhooks.schedules.schedule import FIRST_SWEEP
 
 BIN = Path(sys.executable).parent
@@ -32,11 +31,7 @@ def spawn(spawn_site: SpawnSite) -> tuple[RunningSandbox, Path, Callable[[str, l
 
 def sweep_runs(store: Path) -> list[tuple[str, str | None]]:
     """Return the sweeps run on the store: the scheduled ones and the first start's, if it made one."""
-    if not store.exists():
-        return []
-    with sqlite3.connect(store) as conn:
-        return list(conn.execute("SELECT scheduled_at, outcome FROM runs WHERE job IN ('sweep', "
-                                 f"'{FIRST_SWEEP}') ORDER BY scheduled_at"))
+    return store_runs(store, ("sweep", FIRST_SWEEP))
 
 
 def program_listings(sandbox: RunningSandbox) -> int:
