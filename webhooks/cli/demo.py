@@ -27,7 +27,7 @@ from sandbox.server import RunningSandbox, start_sandbox
 from webhooks.cli.admin import register_webhook
 from webhooks.cli.base import CommandError
 from webhooks.cli.serving import Service
-from webhooks.cli.story import CONFIG, PROGRAM, SEED, STORY, TODAY, Step
+from webhooks.cli.story import PROGRAM, SEED, STORY, TODAY, Step, app_yaml
 from webhooks.cli.tables import cell, render_table
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, rules_for
@@ -70,8 +70,7 @@ class Demo:
         self.environ = {"JIRA_URL": self.sandbox.url, "JIRA_USER": email, "JIRA_TOKEN": token,
                         "PMROLLUP_WEBHOOK_SECRET": secrets.token_hex(16), "PMROLLUP_TODAY": TODAY}
         path = self.folder / "app.yaml"
-        path.write_text(CONFIG.replace("FLAVOR", self.flavor)
-                        .replace("STORE", str(self.folder / "pmrollup.sqlite3")), encoding="utf-8")
+        path.write_text(app_yaml(self.flavor, str(self.folder / "pmrollup.sqlite3")), encoding="utf-8")
         self.config = load_config(path)
         self.service = Service(self.config, port=self.port, environ=self.environ).start()
         outcome, _ = register_webhook(self.config, self.reader(), self.service.url,

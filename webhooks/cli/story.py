@@ -21,9 +21,6 @@ def app_yaml(flavor: str, store: str) -> str:
                           worker={"debounce_seconds": 0.3, "max_delay_seconds": 2, "max_attempts": 5})
 
 
-# The demo's app.yaml with FLAVOR and STORE for the player to fill in (demo.py writes it).
-CONFIG = app_yaml("FLAVOR", "STORE")
-
 
 @dataclass(frozen=True)
 class Change:
