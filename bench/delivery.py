@@ -15,10 +15,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from connector.client import JiraGateway
 from rules.config import AppConfig
 from sandbox.server import RunningSandbox
-from webhooks.cli.serving import TargetRecompute
 from webhooks.recompute.services import rules_for
 from webhooks.store.inbox import Inbox, Target
 from webhooks.worker.loop import Recompute, Worker
+from webhooks.worker.recomputing import TargetRecompute
 from webhooks.worker.routing import Router
 
 ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "issuelink_created",

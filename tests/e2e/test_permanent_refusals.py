@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tests.conftest import SMALL_SEED, LogCapture, SandboxFactory
 from tests.e2e.conftest import jira_env, write_config
-from webhooks.cli.serving import build_worker
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.worker.recomputing import build_worker
 
 
 def test_targets_whose_issue_is_gone_or_whose_key_cannot_exist_are_done_at_once(

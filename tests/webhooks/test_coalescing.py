@@ -19,10 +19,10 @@ from rules.config import AppConfig, JiraSettings
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
 from tests.webhooks.conftest import FakeClock, make_config
-from webhooks.cli.serving import TargetRecompute
 from webhooks.recompute.services import rules_for
 from webhooks.store.inbox import SqliteInbox, Target
 from webhooks.worker.loop import RecomputeResult, Worker
+from webhooks.worker.recomputing import TargetRecompute
 from webhooks.worker.routing import Router
 
 EPICS = ("PAY-2", "PAY-3", "PAY-4", "PAY-5")

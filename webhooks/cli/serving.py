@@ -6,133 +6,27 @@ import logging
 import os
 import signal
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from types import FrameType
 
 import click
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from connector.client import JiraGateway
-from connector.errors import JiraBadRequest, JiraNotFound
 from rules.config import AppConfig
-from rules.engine import RuleSet
 from webhooks.cli.base import CommandError, RootOptions, pass_root
-from webhooks.recompute.recomputer import Evaluation, Recomputer
-from webhooks.recompute.services import audit_into, gateway_for, rules_for
+from webhooks.recompute.services import rules_for
 from webhooks.schedules.schedule import start_in_background
-from webhooks.settings.clock import clock_from_environ
 from webhooks.store.gauges import StoreGauges
-from webhooks.store.inbox import Inbox, SqliteInbox, StoreError, Target
-from webhooks.telemetry.logs import configure_logging, describe, log_event
+from webhooks.store.inbox import Inbox, SqliteInbox, StoreError
+from webhooks.telemetry.logs import configure_logging, log_event
 from webhooks.telemetry.metrics import Metrics, serve_metrics
 from webhooks.web.app import create_app
 from webhooks.web.readiness import jira_probe
-from webhooks.worker.loop import RecomputeResult, Worker
-from webhooks.worker.reload import LiveRules, reads_differ, rule_labels
-from webhooks.worker.routing import Router
+from webhooks.worker.recomputing import DEFAULT_LEASE_SECONDS, build_worker
+from webhooks.worker.reload import LiveRules
 
 # Starts the schedules beside the worker and returns the function that stops them.
 SchedulerStart = Callable[[AppConfig, Inbox], Callable[[], None]]
-DEFAULT_LEASE_SECONDS = 300.0
-
-
-class TargetRecompute:
-    """Recompute one target for the worker: a program with its changed projects, or a lone project.
-
-    With `live`, each recompute first takes any reloaded rules and evaluation settings, and hands
-    them to `router` and the gateway too, in the worker's own thread."""
-
-    def __init__(self, config: AppConfig, gateway: JiraGateway, rules: RuleSet, store: Inbox | None = None,
-                 metrics: Metrics | None = None, *, live: LiveRules | None = None,
-                 router: Router | None = None) -> None:
-        self.config = config
-        self.gateway = gateway
-        self.rules = rules
-        self.store = store
-        self.metrics = metrics
-        self.live = live
-        self.router = router
-        self.clock = clock_from_environ(config.timezone)  # the time zone takes a restart to change
-        self._generation = live.in_force.generation if live is not None else 0
-        self._counted: Counter[tuple[str, int]] = Counter()  # the gateway's answers counted so far
-
-    def __call__(self, target: Target) -> RecomputeResult:
-        self._take_reloaded()
-        recomputer = Recomputer(config=self.config, gateway=self.gateway, rules=self.rules,
-                                clock=self.clock,
-                                audit=audit_into(self.store) if self.store is not None else None,
-                                site=self.store)
-        reconcile = sorted(target.reconcile)
-        try:
-            if target.kind == "program":
-                evaluation = recomputer.program(target.key, changed=target.projects, reconcile=reconcile)
-            else:
-                evaluation = recomputer.project(target.key, reconcile=reconcile)
-        except JiraNotFound as exc:
-            log_event("recompute.gone", kind=target.kind, key=target.key, reason=describe(exc))
-            return RecomputeResult()
-        except JiraBadRequest as exc:
-            # A refusal for good (a search Jira will never take): retrying on a ladder changes nothing.
-            log_event("recompute.refused", logging.ERROR, kind=target.kind, key=target.key,
-                      reason=describe(exc))
-            return RecomputeResult()
-        finally:
-            self._count_jira_calls()
-        self._wake_for_held(target, recomputer, evaluation)
-        return RecomputeResult(
-            findings=evaluation.findings_by_severity(),
-            fields_written=sum(r.fields_written for r in evaluation.results),
-            comments_posted=sum(r.comments_posted for r in evaluation.results),
-        )
-
-    def _wake_for_held(self, target: Target, recomputer: Recomputer, evaluation: Evaluation) -> None:
-        """Queue the target again for when a comment held by quiet hours is due, if it still holds."""
-        wake = evaluation.wake_at()
-        if wake is None or self.store is None:
-            return
-        delay = max(1.0, (wake - recomputer.now()).total_seconds())
-        self.store.wake_later(target, time.time() + delay)
-
-    def _take_reloaded(self) -> None:
-        """Use the rules and settings in force now, when a reload made new ones."""
-        if self.live is None:
-            return
-        now = self.live.refresh()
-        if now.generation == self._generation:
-            return
-        if reads_differ(self.config, now.config):
-            self.gateway.config = now.config
-            self.gateway.refresh_fields()  # output and input field names are looked up again
-        if self.router is not None:
-            self.router.adopt(now.config, rule_labels(now.rules))
-        self.config, self.rules, self._generation = now.config, now.rules, now.generation
-
-    def _count_jira_calls(self) -> None:
-        """Add the gateway's calls since the last recompute (routing's included) to the metrics."""
-        if self.metrics is None:
-            return
-        now = Counter(self.gateway.answers)
-        for (method, status), count in (now - self._counted).items():
-            self.metrics.jira_call(status, method, count)
-        self._counted = now
-
-
-def build_worker(config: AppConfig, store: Inbox, *, environ: Mapping[str, str] | None = None,
-                 gateway: JiraGateway | None = None, rules: RuleSet | None = None,
-                 live: LiveRules | None = None, metrics: Metrics | None = None,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS, poll_seconds: float = 0.2) -> Worker:
-    """Return a worker that routes deliveries and recomputes targets with its own Jira gateway, taking
-    edits of the rule files and app.yaml from `live` (its own, when none is shared)."""
-    gateway = gateway or gateway_for(config, environ)
-    live = live or LiveRules(config, rules or rules_for(config))
-    in_force = live.in_force
-    router = Router(in_force.config, gateway, rule_labels(in_force.rules))
-    recompute = TargetRecompute(in_force.config, gateway, in_force.rules, store, metrics, live=live,
-                                router=router)
-    return Worker(store, router, recompute, config, lease_seconds=lease_seconds,
-                  poll_seconds=poll_seconds, metrics=metrics)
 
 
 def jira_check_for(config: AppConfig, environ: Mapping[str, str]) -> Callable[[], str | None]:
