@@ -13,20 +13,34 @@ from rules.expressions import EVALUATION_ERRORS
 from rules.rulefile import LEVELS, SEVERITIES, Rule, RuleError, RuleFileReader
 from rules.templates import format_value
 
-__all__ = ["LEVELS", "SEVERITIES", "Finding", "Rule", "RuleError", "RuleSet", "RuleSource", "compile_rules",
-           "evaluate", "health_of", "rule_set"]
+__all__ = ["LEVELS", "SEVERITIES", "Finding", "ProblemLog", "Rule", "RuleError", "RuleSet", "RuleSource",
+           "compile_rules", "evaluate", "health_of", "rule_set"]
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The rules in force; `problems` holds each rule's first evaluation-time null report."""
+    """The rules in force."""
 
     rules: tuple[Rule, ...] = ()
-    problems: dict[str, str] = field(default_factory=dict, compare=False)
 
     def for_level(self, level: str) -> tuple[Rule, ...]:
         """Return the rules of one level, in file order."""
         return tuple(rule for rule in self.rules if rule.level == level)
+
+
+@dataclass
+class ProblemLog:
+    """Each rule's first evaluation-time problem (a null it met, arithmetic out of range), kept by
+    whoever keeps the rules, so a problem is said once however many issues meet it."""
+
+    by_rule: dict[str, str] = field(default_factory=dict)
+
+    def report(self, rule_id: str, text: str) -> bool:
+        """Keep a rule's first report; say whether this one is new."""
+        if rule_id in self.by_rule:
+            return False
+        self.by_rule[rule_id] = text
+        return True
 
 
 @dataclass(frozen=True)
@@ -82,11 +96,11 @@ def compile_rules(sources: Sequence[RuleSource]) -> tuple[list[Rule], list[RuleE
 
 
 def evaluate(rules: RuleSet, level: str, key: str, jira_project: str, metrics: Mapping[str, Any],
-             today: date, details: Mapping[str, Any], problems: list[str] | None = None) -> list[Finding]:
+             today: date, details: Mapping[str, Any], problems: ProblemLog | None = None) -> list[Finding]:
     """Return the findings of every rule of `level` that holds; a null means the rule does not fire.
 
-    A rule that meets a null is recorded once in `rules.problems` (and appended to `problems`, when
-    given, the first time) and never raises.
+    A rule that meets a null (or arithmetic out of range) never raises: its first such problem is
+    kept in `problems`, when given.
     """
     findings: list[Finding] = []
     for rule in rules.for_level(level):
@@ -95,11 +109,8 @@ def evaluate(rules: RuleSet, level: str, key: str, jira_project: str, metrics: M
         try:
             fired = rule.when.matches(metrics, today)
         except EVALUATION_ERRORS as exc:
-            report = _problem(rule, key, metrics, exc)
-            if rule.id not in rules.problems:
-                rules.problems[rule.id] = report
-                if problems is not None:
-                    problems.append(report)
+            if problems is not None:
+                problems.report(rule.id, _problem(rule, key, metrics, exc))
             continue
         if not fired:
             continue

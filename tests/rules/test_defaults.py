@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rules.engine import RuleSet, evaluate
+from rules.engine import ProblemLog, RuleSet, evaluate
 from rules.metrics import project_metrics
 from rules.program import program_metrics
 from tests.rules.factories import epic, initiative
@@ -31,9 +31,11 @@ def empty_program(**values: Any) -> dict[str, Any]:
     return {**program_metrics(initiative(), {}, TODAY, {}).values, **values}
 
 
-def fired(rules: RuleSet, level: str, values: dict[str, Any]) -> dict[str, str]:
+def fired(rules: RuleSet, level: str, values: dict[str, Any],
+          log: ProblemLog | None = None) -> dict[str, str]:
     key = "PAY-1" if level == "project" else "PRG-1"
-    return {f.rule: f.severity for f in evaluate(rules, level, key, key.split("-")[0], values, TODAY, {})}
+    return {f.rule: f.severity
+            for f in evaluate(rules, level, key, key.split("-")[0], values, TODAY, {}, log)}
 
 
 def test_shipped_files_cover_the_five_concerns() -> None:
@@ -42,10 +44,10 @@ def test_shipped_files_cover_the_five_concerns() -> None:
 
 
 def test_all_null_metrics_fire_nothing_and_report_no_problem(shipped: RuleSet) -> None:
-    rules = RuleSet(shipped.rules)
-    assert fired(rules, "project", empty_project()) == {}
-    assert fired(rules, "program", empty_program()) == {}
-    assert rules.problems == {}
+    rules, log = RuleSet(shipped.rules), ProblemLog()
+    assert fired(rules, "project", empty_project(), log) == {}
+    assert fired(rules, "program", empty_program(), log) == {}
+    assert log.by_rule == {}
 
 
 @pytest.mark.parametrize(("growth", "expected"), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from rules.engine import Finding, RuleSet, evaluate, health_of
+from rules.engine import Finding, ProblemLog, RuleSet, evaluate, health_of
 from rules.metrics import project_metrics
 from tests.rules.factories import blocker, blocks, epic, item
 from webhooks.settings.rulefiles import load_rules
@@ -54,10 +54,11 @@ def test_only_limits_a_rule_to_jira_projects_or_issue_keys(tmp_path: Path) -> No
 
 def test_null_metric_does_not_fire_and_is_reported_once(tmp_path: Path) -> None:
     rs = rules_from(tmp_path, rule("creep", "scope_growth_pct > 10"))
-    reported: list[str] = []
+    log = ProblemLog()
     for key in ("PAY-1", "PAY-2"):
-        assert evaluate(rs, "project", key, "PAY", {"scope_growth_pct": None}, TODAY, {}, reported) == []
-    assert len(reported) == 1 and list(rs.problems) == ["creep"]
+        assert evaluate(rs, "project", key, "PAY", {"scope_growth_pct": None}, TODAY, {}, log) == []
+    reported = list(log.by_rule.values())
+    assert len(reported) == 1 and list(log.by_rule) == ["creep"]
     assert "did not fire on PAY-1: scope_growth_pct is null" in reported[0]
     assert "guard it, e.g. `scope_growth_pct != null and ...`" in reported[0]
 
@@ -95,11 +96,12 @@ def test_arithmetic_out_of_range_at_evaluation_is_a_problem_and_the_other_rules_
         tmp_path: Path) -> None:
     rs = rules_from(tmp_path, rule("far", "due_date != null and due_date + t'P999999999D' > today")
                     + rule("slow", "progress_pct < 50"))
-    reported: list[str] = []
+    log = ProblemLog()
     values = {"due_date": date(2024, 1, 1), "progress_pct": 25.0}
-    findings = evaluate(rs, "project", "PAY-1", "PAY", values, TODAY, {}, reported)
+    findings = evaluate(rs, "project", "PAY-1", "PAY", values, TODAY, {}, log)
     assert [f.rule for f in findings] == ["slow"]
-    assert len(reported) == 1 and list(rs.problems) == ["far"]
+    reported = list(log.by_rule.values())
+    assert len(reported) == 1 and list(log.by_rule) == ["far"]
     assert reported[0].startswith(f"rule 'far' ({tmp_path / 'rules.yaml'}:2) did not fire on PAY-1: its "
                                   f"arithmetic went out of range (date value out of range) with "
                                   f"due_date = 2024-01-01; check the arithmetic of its `when`")
@@ -107,6 +109,7 @@ def test_arithmetic_out_of_range_at_evaluation_is_a_problem_and_the_other_rules_
 
 def test_a_power_too_large_to_compute_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     rs = rules_from(tmp_path, rule("huge", "progress_pct ** 999999999 > 1"))
-    reported: list[str] = []
-    assert evaluate(rs, "project", "PAY-1", "PAY", {"progress_pct": 5.0}, TODAY, {}, reported) == []
+    log = ProblemLog()
+    assert evaluate(rs, "project", "PAY-1", "PAY", {"progress_pct": 5.0}, TODAY, {}, log) == []
+    reported = list(log.by_rule.values())
     assert "did not fire on PAY-1: arithmetic error with progress_pct = 5" in reported[0]

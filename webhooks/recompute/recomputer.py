@@ -18,7 +18,7 @@ from rules.baseline import (
     take_baseline,
 )
 from rules.config import AppConfig
-from rules.engine import Finding, RuleSet, evaluate, health_of
+from rules.engine import Finding, ProblemLog, RuleSet, evaluate, health_of
 from rules.metrics import project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
 from rules.plan import STATE_KEY, WritePlan, announced_of, plan_writes, read_state
@@ -121,6 +121,7 @@ class Recomputer:
     audit: Callable[[Sequence[Write]], None] | None = None
     site: SiteLedger | None = None
     problems: list[str] = field(default_factory=list)
+    rule_problems: ProblemLog = field(default_factory=ProblemLog)  # kept by whoever keeps the rules
 
     def _today(self) -> date:
         return self.clock.today()
@@ -214,11 +215,12 @@ class Recomputer:
 
     def _judge(self, level: str, key: str, jira_project: str, values: Mapping[str, Any],
                details: Mapping[str, Any]) -> list[Finding]:
-        problems: list[str] = []
+        known = set(self.rule_problems.by_rule)
         findings = evaluate(self.rules, level, key, jira_project, values, self._today(), details,
-                            problems)
-        for problem in problems:
-            self._problem(problem)
+                            self.rule_problems)
+        for rule_id, problem in self.rule_problems.by_rule.items():
+            if rule_id not in known:
+                self._problem(problem)
         return findings
 
     def _landed(self, key: str, previous: Mapping[str, Any] | None) -> list[str]:

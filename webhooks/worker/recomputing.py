@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from connector.client import JiraGateway
 from connector.errors import JiraBadRequest, JiraNotFound
 from rules.config import AppConfig
-from rules.engine import RuleSet
+from rules.engine import ProblemLog, RuleSet
 from webhooks.recompute.recomputer import Evaluation, Recomputer
 from webhooks.recompute.services import audit_into, gateway_for, rules_for
 from webhooks.settings.clock import clock_from_environ
@@ -42,12 +42,13 @@ class TargetRecompute:
         self.router = router
         self.clock = clock_from_environ(config.timezone)  # the time zone takes a restart to change
         self._generation = live.in_force.generation if live is not None else 0
+        self.rule_problems = ProblemLog()  # each rule's problem said once while these rules run
         self._counted: Counter[tuple[str, int]] = Counter()  # the gateway's answers counted so far
 
     def __call__(self, target: Target) -> RecomputeResult:
         self._take_reloaded()
         recomputer = Recomputer(config=self.config, gateway=self.gateway, rules=self.rules,
-                                clock=self.clock,
+                                clock=self.clock, rule_problems=self.rule_problems,
                                 audit=audit_into(self.store) if self.store is not None else None,
                                 site=self.store)
         reconcile = sorted(target.reconcile)
@@ -94,6 +95,7 @@ class TargetRecompute:
         if self.router is not None:
             self.router.adopt(now.config, rule_labels(now.rules))
         self.config, self.rules, self._generation = now.config, now.rules, now.generation
+        self.rule_problems = ProblemLog()
 
     def _count_jira_calls(self) -> None:
         """Add the gateway's calls since the last recompute (routing's included) to the metrics."""
