@@ -203,38 +203,33 @@ def test_a_subject_that_moves_while_active_edits_the_status_comment() -> None:
     assert edited.kind == "edit" and "- WEB-9 blocks PAY-3" in edited.body
 
 
+def attempt(findings: Sequence[Finding], state: dict[str, Any] | None, at: datetime,
+            landed: Sequence[str] = ()) -> WritePlan:
+    """Plan PAY-1's writes as one recompute attempt would, from the state Jira holds then."""
+    return plan_writes("PAY-1", "project", METRICS, findings, previous_state=state, current_outputs={},
+                       outputs={}, labels=[], comments=CommentSettings(), now=at, snapshot=None,
+                       status_comment_id=None, posted_markers=landed)
+
+
 def test_a_transition_whose_comment_never_landed_is_said_again_under_the_same_number() -> None:
     issue = Issue()
     issue.evaluate(T0, [])
-    first = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=issue.state,
-                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
-                        now=T0 + timedelta(hours=1), snapshot=None, status_comment_id=None)
+    first = attempt([creep()], issue.state, T0 + timedelta(hours=1))
     [action] = first.comments
     # the state is stored with the transition pending, then the POST fails: a retry minutes later
-    retry = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=first.state,
-                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
-                        now=T0 + timedelta(hours=1, minutes=7), snapshot=None, status_comment_id=None,
-                        posted_markers=[])
+    retry = attempt([creep()], first.state, T0 + timedelta(hours=1, minutes=7))
     assert [a.marker for a in retry.comments] == [action.marker]
 
 
 def test_a_transition_whose_comment_landed_before_a_crash_is_confirmed_not_said_again() -> None:
     issue = Issue()
     issue.evaluate(T0, [])
-    first = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=issue.state,
-                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
-                        now=T0 + timedelta(hours=1), snapshot=None, status_comment_id=None)
+    first = attempt([creep()], issue.state, T0 + timedelta(hours=1))
     [action] = first.comments
     # the POST landed, the process died before the state was confirmed; restarted later
-    after = plan_writes("PAY-1", "project", METRICS, [creep()], previous_state=first.state,
-                        current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
-                        now=T0 + timedelta(hours=3), snapshot=None, status_comment_id=None,
-                        posted_markers=[action.marker])
+    after = attempt([creep()], first.state, T0 + timedelta(hours=3), [action.marker])
     assert after.comments == () and after.state_changed
     assert "pending" not in after.state["announced"]["scope-creep-warning"]
     # and when the finding cleared meanwhile, the clear is said, since its start was
-    cleared = plan_writes("PAY-1", "project", METRICS, [], previous_state=first.state,
-                          current_outputs={}, outputs={}, labels=[], comments=CommentSettings(),
-                          now=T0 + timedelta(hours=3), snapshot=None, status_comment_id=None,
-                          posted_markers=[action.marker])
+    cleared = attempt([], first.state, T0 + timedelta(hours=3), [action.marker])
     assert [a.marker for a in cleared.comments] == ["[pmrollup:scope-creep-warning:clear:PAY-1:2]"]
