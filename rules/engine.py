@@ -14,7 +14,7 @@ from rules.rulefile import LEVELS, SEVERITIES, Rule, RuleError, RuleFileReader
 from rules.templates import format_value
 
 __all__ = ["LEVELS", "SEVERITIES", "Finding", "ProblemLog", "Rule", "RuleError", "RuleSet", "RuleSource",
-           "compile_rules", "evaluate", "health_of", "rule_set"]
+           "compile_rules", "deciding_rules", "evaluate", "health_of", "rule_set"]
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,20 @@ def _extra_details(symbols: frozenset[str], details: Mapping[str, Any]) -> dict[
     return extra
 
 
+# The health a finding's severity makes, worst first; with none of these, an issue is on-track.
+HEALTH_OF_SEVERITY = (("critical", "off-track"), ("warning", "at-risk"))
+
+
 def health_of(findings: Sequence[Finding]) -> str:
     """Return off-track when any finding is critical, at-risk when any is a warning, else on-track."""
     severities = {f.severity for f in findings}
-    if "critical" in severities:
-        return "off-track"
-    return "at-risk" if "warning" in severities else "on-track"
+    return next((health for severity, health in HEALTH_OF_SEVERITY if severity in severities), "on-track")
+
+
+def deciding_rules(findings: Sequence[Finding]) -> str | None:
+    """Return the rules whose findings decided the health (the worst severity's), comma-separated."""
+    for severity, _ in HEALTH_OF_SEVERITY:
+        rules = sorted({f.rule for f in findings if f.severity == severity})
+        if rules:
+            return ", ".join(rules)
+    return None

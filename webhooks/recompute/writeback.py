@@ -17,7 +17,7 @@ from connector.writes import Refusal, Written
 from rules.baseline import BASELINE_KEY as BASELINE_KEY  # named here too for the recompute's callers
 from rules.baseline import Baseline, baseline_to_property
 from rules.config import AppConfig
-from rules.engine import Finding
+from rules.engine import Finding, deciding_rules
 from rules.model import Program, Project
 from rules.plan import STATE_KEY, WritePlan
 from webhooks.store.siteproblems import SiteProblem
@@ -148,12 +148,3 @@ class WriteBack:
         batch = list(writes)
         if batch and self.audit is not None:
             self.audit(batch)
-
-
-def deciding_rules(findings: Sequence[Finding]) -> str | None:
-    """Return the rules whose findings decided the health (the worst severity's), comma-separated."""
-    for severity in ("critical", "warning"):
-        rules = sorted({f.rule for f in findings if f.severity == severity})
-        if rules:
-            return ", ".join(rules)
-    return None
