@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webhooks.store.inbox import AuditEntry, SqliteInbox, StoreError, Target
+from webhooks.store.inbox import AuditEntry, SiteProblem, SqliteInbox, StoreError, Target
 
 DEBOUNCE, MAX_DELAY = 2.0, 10.0
 
@@ -162,3 +162,17 @@ def test_a_wake_up_a_day_away_is_not_work_waiting_until_it_is_due(store: SqliteI
     assert store.wakeups() == [] and store.counts(now=1000.0 + 86400).targets_pending == 1
     leased = store.lease_due_target("w", 1000.0 + 86400 + 2.0, 60.0)
     assert leased is not None and leased.target == target
+
+
+def test_a_refusal_seen_again_within_the_hour_is_kept_as_it_was_and_after_it_is_refreshed(
+        store: SqliteInbox) -> None:
+    def seen(at: float, key: str) -> SiteProblem:
+        return SiteProblem("Health", "", "PAY", "Epic", key, "no field named 'Health'", at, at)
+
+    assert store.record_site_problems([seen(1000.0, "PAY-2")]) == [seen(1000.0, "PAY-2")]
+    assert store.record_site_problems([seen(1500.0, "PAY-3")]) == []
+    [kept] = store.site_problems()
+    assert (kept.issue_key, kept.last_seen) == ("PAY-2", 1000.0)
+    assert store.record_site_problems([seen(1000.0 + 3600, "PAY-4")]) == []
+    [refreshed] = store.site_problems()
+    assert (refreshed.issue_key, refreshed.last_seen) == ("PAY-4", 4600.0)

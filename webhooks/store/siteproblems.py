@@ -50,23 +50,33 @@ CREATE TABLE IF NOT EXISTS site_problems (
 """
 
     def record_site_problems(self, problems: Iterable[SiteProblem]) -> list[SiteProblem]:
-        """Record refusals (seen now: the hour before the next try starts again); return the new ones."""
-        new: list[SiteProblem] = []
+        """Record refusals (seen now: the hour before the next try starts again); return the new ones.
+
+        A refusal already recorded within the hour, for the same field and reason, is not written again:
+        a field the site lacks is refused on every recompute, and that costs a read, not a write."""
+        wanted = list(problems)
+        if not wanted:
+            return []
+        rows = {(r["field_name"], r["jira_project"], r["issue_type"]): r
+                for r in self._read("SELECT * FROM site_problems")}
+        new = [p for p in wanted if (p.field_name, p.jira_project, p.issue_type) not in rows]
+
+        def stale(p: SiteProblem) -> bool:
+            row = rows.get((p.field_name, p.jira_project, p.issue_type))
+            return (row is None or row["last_seen"] <= p.last_seen - RETRY_SECONDS
+                    or (row["field_id"], row["reason"]) != (p.field_id, p.reason))
+
+        changed = [p for p in wanted if stale(p)]
+        if not changed:
+            return []
         with self._tx() as conn:
-            for p in problems:
-                known = conn.execute(
-                    "SELECT 1 FROM site_problems WHERE field_name = ? AND jira_project = ? "
-                    "AND issue_type = ?",
-                    (p.field_name, p.jira_project, p.issue_type)).fetchone()
-                if known is None:
-                    new.append(p)
-                conn.execute(
-                    "INSERT INTO site_problems VALUES (?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (field_name, jira_project, issue_type) DO UPDATE SET "
-                    "field_id = excluded.field_id, issue_key = excluded.issue_key, "
-                    "reason = excluded.reason, last_seen = excluded.last_seen",
-                    (p.field_name, p.field_id, p.jira_project, p.issue_type, p.issue_key, p.reason,
-                     p.first_seen, p.last_seen))
+            conn.executemany(
+                "INSERT INTO site_problems VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (field_name, jira_project, issue_type) DO UPDATE SET "
+                "field_id = excluded.field_id, issue_key = excluded.issue_key, "
+                "reason = excluded.reason, last_seen = excluded.last_seen",
+                [(p.field_name, p.field_id, p.jira_project, p.issue_type, p.issue_key, p.reason,
+                  p.first_seen, p.last_seen) for p in changed])
         return new
 
     def site_problems(self) -> list[SiteProblem]:
