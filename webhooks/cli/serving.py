@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 
 import click
@@ -110,8 +111,14 @@ class Service:
         log_event("service.stop")
 
 
-def wait_for_signal(stop: threading.Event) -> None:
-    """Block until SIGTERM or SIGINT (Ctrl-C), then return."""
+@contextlib.contextmanager
+def stop_on_signal() -> Iterator[threading.Event]:
+    """Yield an event that SIGTERM or SIGINT (Ctrl-C) sets, with the handlers in place from the start.
+
+    Enter it before announcing that the process has started: whoever reads the announcement may
+    signal at once, and a signal before the handler is installed would kill the process unstopped.
+    """
+    stop = threading.Event()
 
     def on_signal(number: int, frame: FrameType | None) -> None:
         log_event("service.signal", signal=signal.Signals(number).name)
@@ -119,11 +126,16 @@ def wait_for_signal(stop: threading.Event) -> None:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while not stop.wait(1.0):
-            pass
+        yield stop
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def wait_until_set(stop: threading.Event) -> None:
+    """Block until `stop` is set, waking each second so that signal handlers run."""
+    while not stop.wait(1.0):
+        pass
 
 
 lease_option = click.option("--lease", type=float, default=DEFAULT_LEASE_SECONDS, metavar="SECONDS",
@@ -158,15 +170,16 @@ def run_serve(root: RootOptions, *, host: str, port: int, workers: int, schedule
     configure_logging()
     config = root.load()
     scheduler: SchedulerStart | None = start_in_background if schedules else None
-    try:
-        service = Service(config, host=host, port=port, workers=workers, scheduler=scheduler,
-                          lease_seconds=lease).start()
-    except StoreError as exc:
-        raise CommandError(str(exc)) from exc
-    try:
-        wait_for_signal(threading.Event())
-    finally:
-        service.stop()
+    with stop_on_signal() as stop:
+        try:
+            service = Service(config, host=host, port=port, workers=workers, scheduler=scheduler,
+                              lease_seconds=lease).start()
+        except StoreError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            wait_until_set(stop)
+        finally:
+            service.stop()
     return 0
 
 
@@ -180,17 +193,18 @@ def run_worker(root: RootOptions, *, lease: float) -> int:
     metrics = Metrics()
     worker = build_worker(config, store, metrics=metrics, lease_seconds=lease)
     endpoint = serve_metrics(metrics, config.worker.metrics_port, StoreGauges(store))
-    log_event("worker.start", logging.WARNING if endpoint.problem else logging.INFO, owner=worker.owner,
-              store=config.store_path, metrics=endpoint.url, metrics_problem=endpoint.problem)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="pmrollup-worker", daemon=True)
-    thread.start()
-    try:
-        wait_for_signal(stop)
-    finally:
-        stop.set()
-        thread.join(60.0)
-        endpoint.stop()
-        log_event("worker.stop", owner=worker.owner)
+    with stop_on_signal() as stop:
+        log_event("worker.start", logging.WARNING if endpoint.problem else logging.INFO, owner=worker.owner,
+                  store=config.store_path, metrics=endpoint.url, metrics_problem=endpoint.problem)
+        thread = threading.Thread(target=worker.run_forever, args=(stop,), name="pmrollup-worker",
+                                  daemon=True)
+        thread.start()
+        try:
+            wait_until_set(stop)
+        finally:
+            stop.set()
+            thread.join(60.0)
+            endpoint.stop()
+            log_event("worker.stop", owner=worker.owner)
     return 0
 

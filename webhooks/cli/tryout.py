@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sandbox.server import serve
 from webhooks.cli.admin import WEBHOOK_PATH
 from webhooks.cli.base import CommandError
 from webhooks.cli.demo import COLUMNS, Demo
-from webhooks.cli.serving import wait_for_signal
+from webhooks.cli.serving import stop_on_signal, wait_until_set
 from webhooks.cli.story import SEED, TODAY
 
 
@@ -71,8 +70,9 @@ def run(folder: Path, keep: bool, flavor: str, jira_port: int, port: int,
         echo("pmrollup evaluate PAY-1 computes the same values Jira holds, with nothing left to write: "
              + ("yes" if agree else "NO"))
         if keep:
-            echo(keep_instructions(demo))
-            wait_for_ctrl_c()
+            with stop_on_signal() as stop:
+                echo(keep_instructions(demo))
+                wait_until_set(stop)
         return 0 if agree else 1
     finally:
         demo.stop()
@@ -107,8 +107,3 @@ def keep_instructions(demo: Demo) -> str:
         f"PMROLLUP_TODAY={TODAY}",
         f"  pmrollup --config {demo.folder / 'app.yaml'} evaluate PAY-2 --dry-run",
     ])
-
-
-def wait_for_ctrl_c() -> None:
-    """Block until Ctrl-C or SIGTERM."""
-    wait_for_signal(threading.Event())
