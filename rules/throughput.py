@@ -1,0 +1,102 @@
+"""Throughput: items finished per calendar day over the window before today, and whose it is.
+
+An epic with enough history forecasts from its own days; one with too little takes its share of
+its program's (so its samples may be fractional); a program sums its epics' days. The forecast
+(`rules/forecast.py`) samples these days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rules.figures import round_figure
+
+FORECAST_BASES = ("epic", "program", "none")
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """The app.yaml `forecast:` section, parsed elsewhere into this."""
+
+    window_days: int = 84
+    min_done: int = 5
+    trials: int = 10_000
+    min_move_days: int = 3
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """The daily samples a forecast draws from, oldest day first, and whose days they are."""
+
+    daily: tuple[float, ...]
+    basis: str  # epic | program | none
+    window_days: int
+    done_in_window: float  # sum of daily
+
+    @property
+    def per_week(self) -> float | None:
+        """Return the mean daily count over the window times 7, to two decimals; None without a window."""
+        if self.window_days < 1:
+            return None
+        return round_figure(self.done_in_window / self.window_days * 7, 2)
+
+
+def daily_done_counts(done_days: Iterable[date], today: date, window_days: int) -> tuple[int, ...]:
+    """Count the items done on each of the window's days (today-window .. today-1), oldest first."""
+    if window_days < 1:
+        raise ValueError(f"window_days must be at least 1, not {window_days}")
+    counts = [0] * window_days
+    for day in done_days:
+        index = window_days - (today - day).days
+        if 0 <= index < window_days:
+            counts[index] += 1
+    return tuple(counts)
+
+
+def combined(counts: Iterable[Sequence[float]]) -> tuple[float, ...]:
+    """Sum daily counts element-wise (a program's days from its epics'); empty for no counts."""
+    rows = [tuple(row) for row in counts]
+    if any(len(row) != len(rows[0]) for row in rows):
+        raise ValueError("daily counts of different windows cannot be combined")
+    return tuple(float(sum(day)) for day in zip(*rows, strict=True))
+
+
+def share(counts: Sequence[float], parts: int) -> tuple[float, ...]:
+    """Divide a program's daily counts among `parts` epics."""
+    if parts < 1:
+        raise ValueError(f"a share needs at least one part, not {parts}")
+    return tuple(count / parts for count in counts)
+
+
+def epic_throughput(own: Sequence[int], program: Sequence[float] | None, epics_with_open: int,
+                    settings: ForecastSettings) -> Throughput:
+    """Choose an epic's samples: its own days, else its share of its program's, else none."""
+    _check_window(own, settings)
+    if sum(own) >= settings.min_done:
+        return _throughput(tuple(float(count) for count in own), "epic", settings)
+    if program is not None:
+        _check_window(program, settings)
+        # The epic asked about has open items itself, so it is one of the parts at least.
+        return _throughput(share(program, max(1, epics_with_open)), "program", settings)
+    return _throughput(tuple(float(count) for count in own), "none", settings)
+
+
+def program_throughput(epics: Iterable[Sequence[int]], settings: ForecastSettings) -> Throughput:
+    """Sum a program's epics' days into the program's samples."""
+    rows = list(epics)
+    for row in rows:
+        _check_window(row, settings)
+    daily = combined(rows) if rows else (0.0,) * settings.window_days
+    return _throughput(daily, "program", settings)
+
+
+def _throughput(daily: tuple[float, ...], basis: str, settings: ForecastSettings) -> Throughput:
+    return Throughput(daily=daily, basis=basis, window_days=settings.window_days,
+                      done_in_window=float(sum(daily)))
+
+
+def _check_window(counts: Sequence[float], settings: ForecastSettings) -> None:
+    if len(counts) != settings.window_days:
+        raise ValueError(f"{len(counts)} daily counts for a window of {settings.window_days} days")
