@@ -22,7 +22,7 @@ from bench.delivery import ISSUE_EVENTS, QuietHandler, service_parts, worker_for
 from bench.harness import ROOT, environ_for, gateway_for, wait_until
 from connector.client import JiraGateway
 from rules.config import AppConfig
-from sandbox.server import RunningSandbox
+from sandbox.server import POLL_SECONDS, RunningSandbox
 from webhooks.cli.serving import jira_check_for
 from webhooks.store.inbox import SqliteInbox, Target
 from webhooks.telemetry.metrics import Metrics
@@ -47,7 +47,7 @@ class WebSide:
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True,
                                                    request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
         self._thread.start()
         if register:
             self.register(sandbox)
@@ -237,7 +237,7 @@ class RestartableSandbox(RunningSandbox):
         """Serve the same app, store and request log again on the same port."""
         self._server = make_server("127.0.0.1", self.port, self.app, threaded=True,
                                    request_handler=QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
         self._thread.start()
         self._down = False
 

@@ -1,16 +1,19 @@
-"""The sandbox Flask app: a stand-in Jira with auth, faults and a request log around its views."""
+"""The sandbox app: a stand-in Jira with auth, faults and a request log around its views."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
+from werkzeug.test import Client, TestResponse
 
 from sandbox import (
     views_comments,
@@ -24,7 +27,7 @@ from sandbox import (
     views_search,
     views_transitions,
 )
-from sandbox.context import ANONYMOUS_PATHS, NOT_AUTHENTICATED, Site, error, site
+from sandbox.context import ANONYMOUS_PATHS, NOT_AUTHENTICATED, SITE_KEY, Site, error, site
 from sandbox.deliveries import Deliveries
 from sandbox.events import Announcer
 from sandbox.faults import FaultInjector
@@ -34,16 +37,49 @@ from sandbox.search import Searcher
 from sandbox.seed import build_store, read_seed
 from sandbox.store import Store, StoreError
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
 
-def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> Flask:
-    """Build the sandbox app for a seed (mapping, YAML text or file) and flavor (cloud or datacenter)."""
+
+class SandboxApp:
+    """One sandbox site as a WSGI app.
+
+    Every site in a process is served by one Flask app, built once: compiling its routes is most of
+    what starting a sandbox costs, and the tests start hundreds. The site rides in the WSGI environ,
+    where `sandbox.context.site()` finds it.
+    """
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.flask = _jira()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        environ[SITE_KEY] = self.site
+        return self.flask.wsgi_app(environ, start_response)
+
+    @property
+    def url_map(self) -> Map:
+        return self.flask.url_map
+
+    def test_client(self) -> Client:
+        """Call the site in-process, without HTTP (as Flask's test client does)."""
+        return Client(self, TestResponse)
+
+
+def create_app(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud") -> SandboxApp:
+    """Build the sandbox for a seed (mapping, YAML text or file) and flavor (cloud or datacenter)."""
     store = build_store(read_seed(seed), flavor)
     injector = FaultInjector()
     deliveries = Deliveries(injector)
+    announcer = Announcer(store, deliveries)
+    return SandboxApp(Site(store, Searcher(store), deliveries, announcer, injector))
+
+
+@functools.cache
+def _jira() -> Flask:
+    """Return the process's one Flask app: Jira's routes, auth, faults and the request log."""
     app = Flask(__name__, static_folder=None)  # Jira serves no /static
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    announcer = Announcer(store, deliveries)
-    app.extensions["sandbox"] = Site(store, Searcher(store), deliveries, announcer, injector)
     for module in (views_meta, views_issue, views_create, views_transitions, views_comments, views_links,
                    views_search, views_options, views_projects, views_sandbox):
         app.register_blueprint(module.blueprint)

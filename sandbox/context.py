@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 
 from sandbox.deliveries import Deliveries
 from sandbox.events import Announcer
@@ -21,6 +21,7 @@ from sandbox.store import Store, StoreError, wrong_shape
 ANONYMOUS_PATHS = ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo", "/rest/api/latest/serverInfo")
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 NO_CONTENT = "No content to map to Object due to end of input"
+SITE_KEY = "sandbox.site"  # the WSGI environ key that carries the site a request is served by
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Site:
 
 def site() -> Site:
     """Return the site the current request is served by."""
-    found: Site = current_app.extensions["sandbox"]
+    found: Site = request.environ[SITE_KEY]
     return found
 
 

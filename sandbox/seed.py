@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -34,7 +36,7 @@ def read_seed(source: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     else:
         text = source
     try:
-        data = yaml.safe_load(text)
+        data = copy.deepcopy(_parsed(text))
     except yaml.YAMLError as exc:
         raise SeedError(f"seed is not valid YAML: {exc}") from exc
     if data is None:
@@ -42,6 +44,13 @@ def read_seed(source: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SeedError("seed must be a mapping with an `issues:` list")
     return data
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> Any:
+    """Parse seed YAML once per text (libyaml's parser where installed): tests start many sandboxes
+    from the same few seeds. Callers copy the result, so no store shares it."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
 
 def build_store(seed: Mapping[str, Any], flavor: str) -> Store:

@@ -15,6 +15,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from sandbox.app import create_app
 from sandbox.context import Site
 
+# How often the serving thread looks for a shutdown: a stop waits this long at most.
+POLL_SECONDS = 0.01
+
 
 class _QuietHandler(WSGIRequestHandler):
     """Serve requests without a log line each (the request log is at /sandbox/requests)."""
@@ -30,13 +33,13 @@ class RunningSandbox:
                  port: int = 0, quiet: bool = True) -> None:
         self.flavor = flavor
         self.app = create_app(seed, flavor)
-        self.site: Site = self.app.extensions["sandbox"]
+        self.site: Site = self.app.site
         self._server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=_QuietHandler if quiet else None)
         self.url = f"http://{host}:{self._server.server_port}"
         self.site.announcer.base = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sandbox-http",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,),
+                                        name="sandbox-http", daemon=True)
         self._thread.start()
         self._http = requests.Session()
 
