@@ -58,7 +58,8 @@ class GatewayBase:
     def __init__(self, config: AppConfig, credentials: Credentials, retry: RetryPolicy | None = None) -> None:
         self.config = config
         self.credentials = credentials
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy(attempts=config.jira.retry_attempts,
+                                          base=config.jira.retry_base_seconds)
         self.cloud = config.jira.flavor == "cloud"
         self.jql = Jql(config)
         self._answers: Counter[tuple[str, int]] = Counter()

@@ -17,6 +17,7 @@ from jira.exceptions import JIRAError
 
 from connector.errors import translate
 from connector.eventlog import log_event
+from rules.config import JiraSettings
 
 T = TypeVar("T")
 
@@ -73,10 +74,12 @@ def is_retryable(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter and a cap; `Retry-After` is always the minimum wait."""
+    """Exponential backoff with jitter and a cap; `Retry-After` is always the minimum wait.
 
-    attempts: int = 5
-    base: float = 0.5
+    `attempts` and `base` default to app.yaml's `jira.retry_attempts` and `jira.retry_base_seconds`."""
+
+    attempts: int = JiraSettings.retry_attempts
+    base: float = JiraSettings.retry_base_seconds
     cap: float = 30.0
     give_up_after: float = 300.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)

@@ -42,6 +42,10 @@ class JiraSettings:
     projects: tuple[str, ...] = ()
     timeout_seconds: float = 30.0
     verify_ssl: bool = True
+    # A request that may succeed later (throttled, 5xx, refused) is tried this many times in all,
+    # waiting base, 2 x base, 4 x base ... (jittered, at most 30 s) between tries.
+    retry_attempts: int = 5
+    retry_base_seconds: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def parse_config(text: str, filename: str = "app.yaml") -> AppConfig:
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "": ("timezone", "jira", "hierarchy", "fields", "outputs", "dependencies", "cost",
          "comments", "rules", "webhooks", "store", "worker", "schedule"),
-    "jira": ("flavor", "projects", "timeout_seconds", "verify_ssl"),
+    "jira": ("flavor", "projects", "timeout_seconds", "verify_ssl", "retry_attempts", "retry_base_seconds"),
     "hierarchy": ("program_types", "project_types", "epic_link_field", "parent_link_field",
                   "program_link", "count_subtasks"),
     "fields": ("story_points", "budget", "cost", "start_date", "due_date"),
@@ -158,6 +162,10 @@ def _build(r: KeyReader, data: Any) -> AppConfig:
         projects=tuple(p.upper() for p in r.strings(j, "jira", "projects", jd.projects)),
         timeout_seconds=float(r.number(j, "jira", "timeout_seconds", jd.timeout_seconds, 1.0)),
         verify_ssl=r.flag(j, "jira", "verify_ssl", jd.verify_ssl),
+        retry_attempts=int(r.number(j, "jira", "retry_attempts", jd.retry_attempts, 1, integer=True,
+                                    maximum=20)),
+        retry_base_seconds=float(r.number(j, "jira", "retry_base_seconds", jd.retry_base_seconds,
+                                          maximum=60)),
     )
 
     hd, h = _DEFAULTS.hierarchy, r.section(top, "hierarchy")

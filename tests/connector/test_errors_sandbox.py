@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from connector.client import Credentials, JiraGateway
 from connector.errors import (
     ConnectorError,
     JiraAuthError,
@@ -15,6 +16,7 @@ from connector.errors import (
     JiraUnavailable,
 )
 from connector.retry import RetryPolicy
+from rules.config import parse_config
 from tests.conftest import SandboxFactory
 from tests.connector.seeds import Waits, gateway, program_seed
 
@@ -99,3 +101,14 @@ def test_a_misnamed_epic_link_field_is_a_bad_request_asked_once(sandbox_factory:
     with pytest.raises(JiraBadRequest, match="Epic Lnk"):
         jira.work_items(["PAY-2"])
     assert [r["status"] for r in sandbox.requests()] == [400]
+
+
+def test_app_yaml_sets_how_often_a_failing_request_is_tried(sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(program_seed(), "cloud")
+    config = parse_config("jira: {flavor: cloud, retry_attempts: 2, retry_base_seconds: 0.01}\n")
+    jira = JiraGateway(config, Credentials(sandbox.url, "admin@example.com", "token"))
+    sandbox.faults(rate_5xx=1.0)
+    sandbox.clear_requests()
+    with pytest.raises(JiraUnavailable):
+        jira.server_info()
+    assert [r["status"] for r in sandbox.requests()] == [503, 503]
