@@ -202,8 +202,17 @@ def to_work_item(raw: Mapping[str, Any], ids: FieldIds, config: AppConfig,
         start_date=_day(fields, ids.start_date),
         due_date=_day(fields, ids.due_date),
         created=day(fields.get("created")),
+        done_on=done_on(fields),
         links=dependency_links(raw, config.dependency_link_types),
     )
+
+
+def done_on(fields: Mapping[str, Any]) -> date | None:
+    """Return the day a finished item was finished: its resolution date, else the day its status
+    category last changed (a Done status without a resolution); None while it is not done."""
+    if status_category(fields) != DONE:
+        return None
+    return day(fields.get("resolutiondate")) or day(fields.get("statuscategorychangedate"))
 
 
 def _without_project(basics: dict[str, Any]) -> dict[str, Any]:

@@ -15,10 +15,21 @@ CUSTOM_TYPES = {
              "com.atlassian.jira.plugin.system.customfieldtypes:textsearcher"),
     "select": ("com.atlassian.jira.plugin.system.customfieldtypes:select",
                "com.atlassian.jira.plugin.system.customfieldtypes:multiselectsearcher"),
+    "date": ("com.atlassian.jira.plugin.system.customfieldtypes:datepicker",
+             "com.atlassian.jira.plugin.system.customfieldtypes:daterange"),
+}
+# The schema types (GET /field) of the Jira fields that can hold each kind of output.
+HOLDS: dict[str, frozenset[str]] = {
+    "number": frozenset({"number"}),
+    "select": frozenset({"option", "string"}),
+    "text": frozenset({"string"}),
+    "date": frozenset({"date", "datetime", "string"}),
 }
 
 
 BASE_FIELDS = ("summary", "status", "issuetype", "project", "parent", "labels", "issuelinks")
+# When a work item was created and finished: the forecasts' throughput is read from these.
+ITEM_DATES = ("created", "resolutiondate", "statuscategorychangedate")
 
 
 @dataclass(frozen=True)
@@ -166,8 +177,8 @@ class FieldIds:
 
     def item_fields(self) -> list[str]:
         """Fields a work item needs."""
-        return list(BASE_FIELDS) + ["created"] + self._present(self.story_points, self.cost, self.time_spent,
-                                                 self.start_date, self.due_date, self.epic_link)
+        return list(BASE_FIELDS) + list(ITEM_DATES) + self._present(
+            self.story_points, self.cost, self.time_spent, self.start_date, self.due_date, self.epic_link)
 
     def project_fields(self) -> list[str]:
         """Fields a project (epic) needs, its written outputs included."""

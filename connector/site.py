@@ -66,9 +66,9 @@ class SiteCalls(GatewayBase):
         return text(first.get("id")) if isinstance(first, dict) else None
 
     def create_field(self, name: str, kind: str, options: Sequence[str] = ()) -> str:
-        """Create a custom field (number, text or select) and return its id."""
+        """Create a custom field (number, text, date or select) and return its id."""
         if kind not in CUSTOM_TYPES:
-            raise ConnectorError(f"cannot create a {kind!r} field: use number, text or select")
+            raise ConnectorError(f"cannot create a {kind!r} field: use {', '.join(CUSTOM_TYPES)}")
         custom_type, searcher = CUSTOM_TYPES[kind]
         body = {"name": name, "type": custom_type, "searcherKey": searcher}
         answer = self._call(f"POST field {name}", lambda: self._jira.create_field(body))

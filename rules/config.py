@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.configreader import ConfigError as ConfigError
 from rules.configreader import KeyReader
+from rules.outlook import FORECAST_METRIC_KINDS
+from rules.throughput import ForecastSettings
 from rules.yamltext import UnreadableText, load
 
 # Metrics pmrollup can write back to Jira, with the kind of field each needs.
@@ -28,6 +30,7 @@ OUTPUT_KINDS: dict[str, str] = {
     "dependencies_overdue": "number",
     "days_overdue": "number",
     "health": "select",
+    **FORECAST_METRIC_KINDS,  # dates, numbers and the basis as text
 }
 
 
@@ -112,6 +115,7 @@ class AppConfig:
     store_path: str = "pmrollup.sqlite3"
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
 
 
 def parse_config(text: str, filename: str = "app.yaml") -> AppConfig:
@@ -127,7 +131,7 @@ def parse_config(text: str, filename: str = "app.yaml") -> AppConfig:
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "": ("timezone", "jira", "hierarchy", "fields", "outputs", "dependencies", "cost",
-         "comments", "rules", "webhooks", "store", "worker", "schedule"),
+         "comments", "rules", "webhooks", "store", "worker", "schedule", "forecast"),
     "jira": ("flavor", "projects", "timeout_seconds", "verify_ssl", "retry_attempts", "retry_base_seconds"),
     "hierarchy": ("program_types", "project_types", "epic_link_field", "parent_link_field",
                   "program_link", "count_subtasks"),
@@ -141,7 +145,12 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "store": ("path",),
     "worker": ("debounce_seconds", "max_delay_seconds", "max_attempts", "metrics_port"),
     "schedule": ("sweep", "digest", "catchup"),
+    "forecast": ("window_days", "min_done", "trials", "min_move_days"),
 }
+# The bounds of each forecast setting: a window of at least a week, at most the three years a
+# forecast looks ahead; trials enough for a 95th percentile, few enough to stay cheap.
+_FORECAST_BOUNDS = {"window_days": (7, 3 * 365), "min_done": (1, 10_000), "trials": (100, 100_000),
+                    "min_move_days": (0, 365)}
 _DEFAULTS = AppConfig()
 
 
@@ -213,6 +222,13 @@ def _build(r: KeyReader, data: Any) -> AppConfig:
         for key in _SECTIONS["schedule"]
     })
 
+    fc = r.section(top, "forecast")
+    forecast = ForecastSettings(**{
+        key: int(r.number(fc, "forecast", key, getattr(_DEFAULTS.forecast, key), low, integer=True,
+                          maximum=high))
+        for key, (low, high) in _FORECAST_BOUNDS.items()
+    })
+
     hourly = r.number(r.section(top, "cost"), "cost", "hourly_rate", _DEFAULTS.hourly_rate)
     wh, w = _DEFAULTS.webhooks, r.section(top, "webhooks")
     return AppConfig(
@@ -235,4 +251,5 @@ def _build(r: KeyReader, data: Any) -> AppConfig:
         store_path=store_path,
         worker=worker,
         schedule=schedule,
+        forecast=forecast,
     )

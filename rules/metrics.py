@@ -13,6 +13,8 @@ from rules.baseline import Baseline
 from rules.evm import EarnedValue, percent, planned_pct, project_earned_value
 from rules.figures import MONEY_PLACES, PERCENT_PLACES, round_figure
 from rules.model import Blocker, Link, Project, WorkItem
+from rules.outlook import FORECAST_METRIC_KINDS, done_by_day
+from rules.throughput import ForecastSettings
 
 MetricValue = float | int | str | bool | date | None
 
@@ -33,6 +35,7 @@ PROJECT_METRICS: dict[str, str] = {
     "dependencies_open": "number", "dependencies_overdue": "number", "dependencies_late": "number",
     "dependencies_unknown": "number",
     **EVM_METRICS,
+    **FORECAST_METRIC_KINDS,
     "has_program": "flag", "health": "text",
 }
 HEALTH_VALUES = ("on-track", "at-risk", "off-track")
@@ -125,6 +128,7 @@ class ProjectMetrics:
     scope_removed_keys: tuple[str, ...] = ()
     baseline_truncated: bool = False
     evm: EarnedValue | None = field(default=None, compare=False)
+    done_by_day: Mapping[str, int] = field(default_factory=dict)  # items finished per day of the window
 
     def with_health(self, health: str) -> ProjectMetrics:
         """Return a copy whose `health` is set (health depends on the findings of the rules)."""
@@ -158,6 +162,7 @@ class ProjectMetrics:
             "due_date": v["due_date"].isoformat() if isinstance(v["due_date"], date) else None,
             "health": v.get("health"),
             "dependencies": [d.as_dict() for d in self.dependencies if d.open or not d.known],
+            "done_by_day": dict(self.done_by_day),
         }
 
 
@@ -195,7 +200,8 @@ def dependencies_of(project: Project, items: Sequence[WorkItem], blockers: Mappi
 
 def project_metrics(project: Project, items: Sequence[WorkItem], blockers: Mapping[str, Blocker],
                     baseline: Baseline | None, today: date, *, hourly_rate: float | None = None,
-                    has_program: bool, link_types: Sequence[str] | None = None) -> ProjectMetrics:
+                    has_program: bool, link_types: Sequence[str] | None = None,
+                    window_days: int = ForecastSettings.window_days) -> ProjectMetrics:
     """Compute every metric of an epic from its children, blockers and baseline."""
     items_total = len(items)
     items_done = sum(1 for item in items if item.is_done)
@@ -249,4 +255,5 @@ def project_metrics(project: Project, items: Sequence[WorkItem], blockers: Mappi
     }
     return ProjectMetrics(key=project.key, values=values, dependencies=deps, scope_added_keys=added,
                           scope_removed_keys=removed,
-                          baseline_truncated=baseline is not None and baseline.keys is None, evm=ev)
+                          baseline_truncated=baseline is not None and baseline.keys is None, evm=ev,
+                          done_by_day=done_by_day(items, today, window_days))

@@ -42,6 +42,7 @@ class WorkItem:
     due_date: date | None = None
     links: tuple[Link, ...] = ()
     created: date | None = None
+    done_on: date | None = None  # the day it was finished (resolved, else its status category changed)
 
     @property
     def is_done(self) -> bool:

@@ -6,10 +6,12 @@
                          "figures": {metric: value when it started}, "last_comment_at": iso | null}},
      "announced": {rule: {...the last transition decided, see rules.announce...}},
      "snapshot": {...project sums, see ProjectMetrics.snapshot...} | null,
+     "forecast": {...the published delivery forecast, see rules.forecast.Forecast.as_dict...} | null,
      "status_comment_id": str | null}
 
 Only some of it is read back by a later evaluation: each finding's `since`, `figures` and `labels`,
-`announced`, `snapshot` (the program's view of a project) and `status_comment_id`. A state that
+`announced`, `snapshot` (the program's view of a project), `forecast` (kept until it moves enough to
+matter, rules.forecast.publish) and `status_comment_id`. A state that
 differs in nothing read back (a finding's message or severity text, `evaluated_at`,
 `last_comment_at`) is not worth a request on its own: it rides along with the issue's next field
 write instead.
@@ -27,6 +29,7 @@ from rules.announce import Decision, Transition, Unsaid, confirm, decide, resolv
 from rules.comments import START, clear_text, parse_time, start_text, status_marker, status_text
 from rules.config import CommentSettings
 from rules.engine import Finding
+from rules.outlook import FORECAST_KEY
 from rules.sameness import same_value
 from rules.statesize import fit_state
 
@@ -125,6 +128,7 @@ def _read_back(state: Mapping[str, Any] | None, announced: Mapping[str, Any]) ->
                      if isinstance(entry, Mapping)},
         "announced": dict(announced),
         "snapshot": state.get("snapshot"),
+        FORECAST_KEY: state.get(FORECAST_KEY),
         "status_comment_id": state.get("status_comment_id"),
     }
 
@@ -133,11 +137,13 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
                 previous_state: Mapping[str, Any] | None, current_outputs: Mapping[str, object],
                 outputs: Mapping[str, str], labels: Sequence[str], comments: CommentSettings,
                 now: datetime, snapshot: Mapping[str, Any] | None,
-                status_comment_id: str | None, posted_markers: Collection[str] = ()) -> WritePlan:
+                status_comment_id: str | None, posted_markers: Collection[str] = (),
+                forecast: Mapping[str, Any] | None = None) -> WritePlan:
     """Plan the field, label, comment and state writes for one project or program issue.
 
     `posted_markers` are the markers of the stored state's pending transitions that the issue's
     comments show (see rules.announce.pending_markers): those landed, the others are decided again.
+    `forecast` is the published forecast, kept in the state for the next evaluation to compare with.
     """
     previous = read_state(previous_state)
     before: Mapping[str, Any] = (previous or {}).get("findings") or {}
@@ -176,7 +182,8 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
              for label in entry.get("labels") or ()}
     state = fit_state({
         "version": STATE_VERSION, "evaluated_at": stamp, "findings": current, "announced": announced,
-        "snapshot": dict(snapshot) if snapshot is not None else None, "status_comment_id": status_id,
+        "snapshot": dict(snapshot) if snapshot is not None else None,
+        FORECAST_KEY: dict(forecast) if forecast is not None else None, "status_comment_id": status_id,
     })
     return WritePlan(
         key=key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,6 +21,7 @@ from rules.metrics import (
     round_pct,
 )
 from rules.model import Program
+from rules.outlook import FORECAST_METRIC_KINDS
 
 PROGRAM_METRICS: dict[str, str] = {
     "projects_total": "number", "projects_done": "number", "projects_at_risk": "number",
@@ -32,6 +33,7 @@ PROGRAM_METRICS: dict[str, str] = {
     "cross_project_dependencies": "number", "cross_project_dependencies_overdue": "number",
     "external_dependencies": "number",
     **EVM_METRICS,
+    **FORECAST_METRIC_KINDS,
     "start_date": "date", "due_date": "date", "is_done": "flag", "is_overdue": "flag",
     "days_overdue": "number", "health": "text",
 }
@@ -60,6 +62,11 @@ class Snapshot:
     planned_value: float | None
     health: str | None
     dependencies: tuple[Dependency, ...]
+    done_by_day: Mapping[str, int] = field(default_factory=dict)  # items finished per day (sparse)
+
+    @property
+    def items_open(self) -> int:
+        return max(0, self.items_total - self.items_done)
 
     @classmethod
     def from_metrics(cls, metrics: ProjectMetrics) -> Snapshot:
@@ -99,6 +106,7 @@ class Snapshot:
             planned_value=_number(data.get("planned_value"), None),
             health=health if health in HEALTH_VALUES else None,
             dependencies=tuple(deps),
+            done_by_day=_day_counts(data.get("done_by_day")),
         )
 
 
@@ -122,6 +130,14 @@ class ProgramMetrics:
         """Return the open dependencies, cross-project ones flagged, for findings."""
         cross = set(self.cross_project)
         return {"dependencies": [dict(d.as_dict(), cross_project=d in cross) for d in self.dependencies]}
+
+
+def _day_counts(value: object) -> dict[str, int]:
+    """Read stored day counts, leaving out what is not a day and a positive whole count."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(day): count for day, count in value.items()
+            if isinstance(count, int) and not isinstance(count, bool) and count > 0}
 
 
 def _sum_known(values: list[float | None]) -> float | None:

@@ -41,6 +41,8 @@ SYSTEM_FIELDS: tuple[tuple[str, str, tuple[str, ...], str | None, str | None, bo
     ("comment", "Comment", ("comment",), "comments-page", None, True, True),
     ("resolution", "Resolution", ("resolution",), "resolution", None, True, True),
     ("resolutiondate", "Resolved", ("resolutiondate", "resolved"), "datetime", None, False, True),
+    ("statuscategorychangedate", "Status Category Changed", ("statusCategoryChangedDate",), "datetime", None,
+     False, True),
 )
 SYSTEM_KINDS = {"duedate": "date", "labels": "labels", "timespent": "number", "summary": "text"}
 EDITABLE_SYSTEM = ("summary", "description", "labels", "duedate", "parent")

@@ -200,7 +200,8 @@ def parent_field_ids(store: Store, issue: Issue) -> dict[str, str | None]:
 
 def all_field_ids(store: Store) -> list[str]:
     ids = ["summary", "issuetype", "status", "project", "parent", "description", "labels", "duedate",
-           "timespent", "created", "updated", "resolution", "resolutiondate", "issuelinks", "comment"]
+           "timespent", "created", "updated", "resolution", "resolutiondate", "statuscategorychangedate",
+           "issuelinks", "comment"]
     return ids + [f.id for f in store.fields.values() if f.custom]
 
 
@@ -271,6 +272,8 @@ def render_fields(store: Store, view: View, issue: Issue, fields: list[str]) -> 
             out[fid] = resolution_json(view) if issue.resolved else None
         elif fid == "resolutiondate":
             out[fid] = stamp(issue.resolved) if issue.resolved else None
+        elif fid == "statuscategorychangedate":
+            out[fid] = stamp(category_changed(store, issue))
         elif fid == "issuelinks":
             out[fid] = issue_links(store, view, issue)
         elif fid == "comment":
@@ -278,3 +281,14 @@ def render_fields(store: Store, view: View, issue: Issue, fields: list[str]) -> 
         elif fid in store.fields and fid != "parent":
             out[fid] = to_rest(store, store.fields[fid], issue.values.get(fid), view.base)
     return out
+
+
+def category_changed(store: Store, issue: Issue) -> datetime:
+    """Return when the issue's status category last changed, else when it was created (as Jira's
+    `statuscategorychangedate`)."""
+    def category(name: str | None) -> str | None:
+        return store.status(name).category if name and name.lower() in store.statuses else None
+
+    moves = [h.created for h in issue.histories for i in h.items if i.field == "status"
+             and category(i.from_string) != category(i.to_string)]
+    return max(moves, default=issue.created)

@@ -111,4 +111,5 @@ def test_app_yaml_sets_how_often_a_failing_request_is_tried(sandbox_factory: San
     sandbox.clear_requests()
     with pytest.raises(JiraUnavailable):
         jira.server_info()
-    assert [r["status"] for r in sandbox.requests()] == [503, 503]
+    statuses = [r["status"] for r in sandbox.requests()]
+    assert len(statuses) == 2 and all(status >= 500 for status in statuses), statuses

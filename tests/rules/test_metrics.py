@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rules.baseline import Baseline
 from rules.metrics import PROJECT_METRICS, ProjectMetrics, project_metrics
 from rules.model import DONE, IN_PROGRESS, TODO, WorkItem
+from rules.outlook import FORECAST_METRIC_KINDS
 from tests.rules.factories import blocker, blocks, epic, item
 
 TODAY = date(2024, 1, 16)
@@ -97,7 +98,8 @@ def test_hourly_rate_adds_time_spent_to_actual_cost() -> None:
 
 
 def test_every_documented_metric_is_present() -> None:
-    assert set(scenario().values) == set(PROJECT_METRICS)
+    # The forecast's metrics are added beside these once the epic's program is known (rules.outlook).
+    assert set(scenario().values) | set(FORECAST_METRIC_KINDS) == set(PROJECT_METRICS)
 
 
 def test_no_children_gives_zeros_and_nulls() -> None:

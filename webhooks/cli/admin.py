@@ -12,6 +12,7 @@ import click
 from connector.client import JiraGateway
 from connector.errors import JiraNotFound
 from connector.events import WEBHOOK_EVENTS
+from connector.fieldmap import HOLDS
 from connector.hierarchy import quote
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
@@ -23,7 +24,6 @@ from webhooks.web.signature import SECRET_ENV, secret_from
 
 WEBHOOK_NAME = "pmrollup"
 WEBHOOK_PATH = "/webhooks/jira"
-CREATED_KIND = {"number": "number", "select": "select"}
 
 
 # -- fields create
@@ -34,10 +34,10 @@ def create_missing_fields(config: AppConfig, gateway: JiraGateway) -> tuple[list
     rows: list[list[object]] = []
     problems: list[str] = []
     for metric, name in config.outputs.items():
-        kind = CREATED_KIND.get(OUTPUT_KINDS.get(metric, "number"), "number")
+        kind = OUTPUT_KINDS.get(metric, "number")
         found = catalog.find(name)
         if found is not None:
-            expected = {"select": {"option", "string"}}.get(kind, {"number"})
+            expected = HOLDS[kind]
             status = "exists" if found.kind in expected else f"exists, holds {found.kind}"
             if found.kind not in expected:
                 problems.append(f"outputs.{metric}: '{name}' ({found.id}) holds {found.kind}, not {kind}: "

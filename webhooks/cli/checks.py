@@ -8,7 +8,7 @@ from pathlib import Path
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraAuthError, JiraNotFound
 from connector.events import WEBHOOK_EVENTS
-from connector.fieldmap import FieldCatalog
+from connector.fieldmap import HOLDS, FieldCatalog
 from connector.site import WRITE_PERMISSIONS
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.wording import counted
@@ -19,9 +19,6 @@ from webhooks.recompute.services import gateway_for
 from webhooks.settings.rulefiles import check_rule_files, rule_paths
 from webhooks.store.siteproblems import SiteProblems
 from webhooks.store.sqlite import StoreError
-
-NUMBER_KINDS = {"number"}
-HEALTH_KINDS = {"option", "string"}
 
 
 @dataclass
@@ -108,7 +105,7 @@ def _wanted(config: AppConfig) -> list[tuple[str, str, str, set[str] | None]]:
     rows: list[tuple[str, str, str, set[str] | None]] = []
     f = config.fields
     for key in ("story_points", "budget", "cost"):
-        rows.append(("input", f"fields.{key}", getattr(f, key), NUMBER_KINDS))
+        rows.append(("input", f"fields.{key}", getattr(f, key), set(HOLDS["number"])))
     rows.append(("input", "fields.start_date", f.start_date, {"date", "datetime"}))
     rows.append(("input", "fields.due_date", f.due_date, {"date", "datetime"}))
     if config.jira.flavor == "datacenter":
@@ -117,7 +114,7 @@ def _wanted(config: AppConfig) -> list[tuple[str, str, str, set[str] | None]]:
             rows.append(("hierarchy", "hierarchy.parent_link_field", config.hierarchy.parent_link_field,
                          None))
     for metric, name in config.outputs.items():
-        kinds = HEALTH_KINDS if OUTPUT_KINDS.get(metric) == "select" else NUMBER_KINDS
+        kinds = set(HOLDS[OUTPUT_KINDS.get(metric, "number")])
         rows.append(("output", f"outputs.{metric}", name, kinds))
     return rows
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
-from connector.fieldmap import FieldCatalog
+from connector.fieldmap import HOLDS, FieldCatalog
 from connector.site import allowed_values
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
@@ -16,7 +16,6 @@ from webhooks.store.siteproblems import SiteProblem, SiteProblems
 
 # The values pmrollup writes to each select output.
 SELECT_VALUES: dict[str, tuple[str, ...]] = {"health": HEALTH_VALUES}
-OUTPUT_FIELD_KINDS = {"number": {"number"}, "select": {"option", "string"}}
 OPTIONS_HINT = {
     "cloud": "Jira settings > Issues > Custom fields > {name} > Contexts and default value > Edit options",
     "datacenter": "Administration > Issues > Custom fields > {name} > Configure > Edit Options",
@@ -88,7 +87,7 @@ def _still_refused(config: AppConfig, gateway: JiraGateway, problem: SiteProblem
     if info is None:
         return f"no field named '{problem.field_name}': run `pmrollup fields create`"
     metric = next((m for m, n in config.outputs.items() if n == problem.field_name), None)
-    kinds = OUTPUT_FIELD_KINDS.get(OUTPUT_KINDS.get(metric or "", ""), set())
+    kinds = HOLDS.get(OUTPUT_KINDS.get(metric or "", ""), frozenset())
     if kinds and info.kind not in kinds:
         wanted = " or ".join(sorted(kinds))
         return f"'{info.name}' holds {info.kind}: point outputs.{metric} at a field of type {wanted}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -19,10 +19,13 @@ from rules.baseline import (
 )
 from rules.config import AppConfig
 from rules.engine import Finding, ProblemLog, RuleSet, evaluate, health_of
-from rules.metrics import project_metrics
+from rules.forecast import Forecast
+from rules.metrics import ProjectMetrics, project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
-from rules.plan import STATE_KEY, WritePlan, announced_of, plan_writes, read_state
+from rules.outlook import FORECAST_KEY, combined_days, epic_forecast, forecast_values, program_forecast
+from rules.plan import STATE_KEY, announced_of, plan_writes, read_state
 from rules.program import Snapshot, program_metrics
+from webhooks.recompute.evaluation import Evaluation, IssueResult
 from webhooks.recompute.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
 from webhooks.settings.clock import Clock
 
@@ -41,73 +44,6 @@ class Gateway(Writer, Protocol):
     def work_items(self, project_keys: Sequence[str], reconcile: Sequence[str | int] = ()
                    ) -> list[WorkItem]: ...
     def blockers(self, keys: Sequence[str]) -> dict[str, Blocker]: ...
-
-
-@dataclass(frozen=True)
-class IssueResult:
-    """What one project or program evaluated to, and what was (or would be) written."""
-
-    key: str
-    level: str
-    summary: str
-    metrics: Mapping[str, Any]
-    findings: tuple[Finding, ...]
-    plan: WritePlan
-    fields_written: int = 0
-    comments_posted: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of `pmrollup evaluate --json` for one issue."""
-        return {
-            "key": self.key,
-            "level": self.level,
-            "metrics": {k: _json_value(v) for k, v in self.metrics.items()},
-            "findings": [{"rule": f.rule, "severity": f.severity, "message": f.message,
-                          "details": _json_value(f.details)} for f in self.findings],
-        }
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """A program (with its projects) or a lone project, evaluated."""
-
-    top: IssueResult
-    projects: tuple[IssueResult, ...] = ()
-    problems: tuple[str, ...] = ()
-
-    @property
-    def results(self) -> tuple[IssueResult, ...]:
-        return (*self.projects, self.top) if self.top.level == "program" else (self.top,)
-
-    def wake_at(self) -> datetime | None:
-        """Return when the first comment held by quiet hours is due, if any is held."""
-        held = [r.plan.wake_at for r in self.results if r.plan.wake_at is not None]
-        return min(held) if held else None
-
-    def findings_by_severity(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for result in self.results:
-            for finding in result.findings:
-                counts[finding.severity] += 1
-        return dict(counts)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the documented `--json` shape."""
-        return {
-            **self.top.as_dict(),
-            "projects": [p.as_dict() for p in self.projects],
-            "writes": [r.plan.as_dict() for r in self.results if not r.plan.is_empty],
-        }
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_json_value(v) for v in value]
-    return value
 
 
 @dataclass
@@ -137,23 +73,32 @@ class Recomputer:
         program, projects = self.gateway.program_with_projects(key, reconcile)
         refresh = [p for p in projects
                    if changed is None or p.key in changed or _snapshot_of(p) is None]
-        results = self._projects(refresh, has_program=True, reconcile=reconcile, dry_run=dry_run,
-                                 read=projects)
+        measured = self._measure(refresh, has_program=True, reconcile=reconcile, read=projects)
+        stored = {p.key: snap for p in projects if p.key not in {m.project.key for m in measured}
+                  if (snap := _snapshot_of(p)) is not None}
+        days = {**{m.project.key: m.metrics.done_by_day for m in measured},
+                **{k: snap.done_by_day for k, snap in stored.items()}}
+        with_open = (sum(1 for m in measured if m.metrics.values["items_open"])
+                     + sum(1 for snap in stored.values() if snap.items_open))
+        today = self._today()
+        program_days = combined_days(days.values(), today, self.config.forecast.window_days)
+        results = [self._conclude(m, program_days, with_open, dry_run) for m in measured]
         snapshots: dict[str, Snapshot] = {}
         fresh = {r.key: r for r in results}
         for project in projects:
             if project.key in fresh:
                 snapshots[project.key] = Snapshot.from_dict(fresh[project.key].plan.snapshot or {})
-            else:
-                stored = _snapshot_of(project)
-                if stored is not None:
-                    snapshots[project.key] = stored
+            elif project.key in stored:
+                snapshots[project.key] = stored[project.key]
         owners = {p.key: program.key for p in projects}
-        metrics = program_metrics(program, snapshots, self._today(), owners)
-        findings = self._judge("program", program.key, program.jira_project, metrics.values,
-                               metrics.details())
-        metrics = metrics.with_health(health_of(findings))
-        top = self._finish(program, "program", metrics.values, findings, None, None, dry_run)
+        metrics = program_metrics(program, snapshots, today, owners)
+        previous = read_state(program.properties.get(STATE_KEY))
+        published = program_forecast(program.key, _open_items(metrics.values), days.values(),
+                                     program.due_date, today, self.config.forecast, previous)
+        values = {**metrics.values, **forecast_values(published)}
+        findings = self._judge("program", program.key, program.jira_project, values, metrics.details())
+        values["health"] = health_of(findings)
+        top = self._finish(program, "program", values, findings, None, None, dry_run, published)
         return Evaluation(top=top, projects=tuple(sorted(results, key=lambda r: r.key)),
                           problems=tuple(self.problems))
 
@@ -164,13 +109,13 @@ class Recomputer:
         if not projects:
             raise JiraNotFound(f"not found in Jira: project {key}", 404)
         has = has_program or projects[0].program_key is not None
-        [result] = self._projects(projects, has_program=has, reconcile=reconcile, dry_run=dry_run)
+        [measured] = self._measure(projects, has_program=has, reconcile=reconcile)
+        result = self._conclude(measured, None, 0, dry_run)
         return Evaluation(top=result, problems=tuple(self.problems))
 
-    def _projects(self, projects: Sequence[Project], has_program: bool,
-                  reconcile: Sequence[str | int], dry_run: bool,
-                  read: Sequence[Project] = ()) -> list[IssueResult]:
-        """Recompute epics from their items; `read` are other epics already read in this pass."""
+    def _measure(self, projects: Sequence[Project], has_program: bool, reconcile: Sequence[str | int],
+                 read: Sequence[Project] = ()) -> list[Measured]:
+        """Compute the metrics of epics from their items; `read` are other epics already read in this pass."""
         if not projects:
             return []
         items = self.gateway.work_items([p.key for p in projects], reconcile)
@@ -180,7 +125,7 @@ class Recomputer:
                 by_epic[item.epic_key].append(item)
         blockers = self._blockers(projects, by_epic, _as_blockers([*projects, *read], items))
         today = self._today()
-        results = []
+        measured = []
         for project in projects:
             children = by_epic.get(project.key, [])
             baseline, reason = parse_baseline(project.properties.get(BASELINE_KEY))
@@ -192,13 +137,30 @@ class Recomputer:
             metrics = project_metrics(project, children, blockers, baseline, today,
                                       hourly_rate=self.config.hourly_rate,
                                       has_program=has_program or project.program_key is not None,
-                                      link_types=self.config.dependency_link_types)
-            findings = self._judge("project", project.key, project.jira_project, metrics.values,
-                                   metrics.details())
-            metrics = metrics.with_health(health_of(findings))
-            results.append(self._finish(project, "project", metrics.values, findings,
-                                        metrics.snapshot(), new_baseline, dry_run))
-        return results
+                                      link_types=self.config.dependency_link_types,
+                                      window_days=self.config.forecast.window_days)
+            measured.append(Measured(project, metrics, new_baseline))
+        return measured
+
+    def _conclude(self, measured: Measured, program_days: Sequence[float] | None, with_open: int,
+                  dry_run: bool) -> IssueResult:
+        """Forecast an epic, judge it and write it back; `program_days` are its program's finished items
+        per day (None when its program was not read: a program's epic then keeps its published forecast)."""
+        project, metrics = measured.project, measured.metrics
+        previous = read_state(project.properties.get(STATE_KEY))
+        kept = Forecast.from_dict((previous or {}).get(FORECAST_KEY) or {})
+        if program_days is None and project.program_key is not None and kept is not None:
+            published = kept
+        else:
+            published = epic_forecast(project.key, _open_items(metrics.values),
+                                      metrics.done_by_day, program_days, with_open, project.due_date,
+                                      self._today(), self.config.forecast, previous)
+        metrics = replace(metrics, values={**metrics.values, **forecast_values(published)})
+        findings = self._judge("project", project.key, project.jira_project, metrics.values,
+                               metrics.details())
+        metrics = metrics.with_health(health_of(findings))
+        return self._finish(project, "project", metrics.values, findings, metrics.snapshot(),
+                            measured.new_baseline, dry_run, published)
 
     def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]],
                   known: Mapping[str, Blocker]) -> dict[str, Blocker]:
@@ -236,14 +198,14 @@ class Recomputer:
 
     def _finish(self, issue: Project | Program, level: str, values: Mapping[str, Any],
                 findings: Sequence[Finding], snapshot: Mapping[str, Any] | None,
-                new_baseline: Baseline | None, dry_run: bool) -> IssueResult:
+                new_baseline: Baseline | None, dry_run: bool, published: Forecast) -> IssueResult:
         previous = read_state(issue.properties.get(STATE_KEY))
         plan = plan_writes(
             issue.key, level, values, findings,
             previous_state=previous, current_outputs=issue.outputs, outputs=self.config.outputs,
             labels=issue.labels, comments=self.config.comments, now=self.now(), snapshot=snapshot,
             status_comment_id=(previous or {}).get("status_comment_id"),
-            posted_markers=self._landed(issue.key, previous),
+            posted_markers=self._landed(issue.key, previous), forecast=published.as_dict(),
         )
         result = IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                              findings=tuple(findings), plan=plan)
@@ -259,6 +221,20 @@ class Recomputer:
         return IssueResult(key=issue.key, level=level, summary=issue.summary, metrics=values,
                            findings=tuple(findings), plan=plan, fields_written=fields,
                            comments_posted=comments)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """An epic's metrics before its forecast and judgement, and the baseline to store if one was taken."""
+
+    project: Project
+    metrics: ProjectMetrics
+    new_baseline: Baseline | None
+
+
+def _open_items(values: Mapping[str, Any]) -> int:
+    found = values.get("items_open")
+    return found if isinstance(found, int) and not isinstance(found, bool) else 0
 
 
 def _landed_markers(comments: Sequence[Any], markers: Sequence[str]) -> list[str]:
