@@ -71,15 +71,26 @@ def epic_forecast(key: str, open_items: int, own: Mapping[str, int], program: Se
                   previous: Mapping[str, Any] | None) -> Forecast:
     """Return the forecast an epic publishes: from its own days with enough history, else its share of
     its program's days (`program`, None for an epic without one)."""
-    throughput = epic_throughput(daily_counts(own, today, settings.window_days), program, epics_with_open,
-                                 settings)
+    throughput = epic_samples(own, program, epics_with_open, today, settings)
     return _published(key, open_items, throughput, due, today, settings, previous)
+
+
+def epic_samples(own: Mapping[str, int], program: Sequence[float] | None, epics_with_open: int, today: date,
+                 settings: ForecastSettings) -> Throughput:
+    """Return the days an epic's forecast draws from: its own, or its share of its program's."""
+    return epic_throughput(daily_counts(own, today, settings.window_days), program, epics_with_open, settings)
+
+
+def program_samples(epics: Iterable[Mapping[str, int]], today: date,
+                    settings: ForecastSettings) -> Throughput:
+    """Return the days a program's forecast draws from: its epics' combined."""
+    return program_throughput([daily_counts(e, today, settings.window_days) for e in epics], settings)
 
 
 def program_forecast(key: str, open_items: int, epics: Iterable[Mapping[str, int]], due: date | None,
                      today: date, settings: ForecastSettings, previous: Mapping[str, Any] | None) -> Forecast:
     """Return the forecast a program publishes, from its epics' days combined."""
-    throughput = program_throughput([daily_counts(e, today, settings.window_days) for e in epics], settings)
+    throughput = program_samples(epics, today, settings)
     return _published(key, open_items, throughput, due, today, settings, previous)
 
 
