@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,11 +10,10 @@ import pytest
 import yaml
 
 from sandbox.server import RunningSandbox
-from tests.cli.conftest import DEMO_SEED, Run, jira_get
+from tests.cli.conftest import DEMO_SEED, Result, Run, jira_get
 from tests.conftest import SandboxFactory
 from webhooks.store.inbox import SqliteInbox
 
-PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import main; sys.exit(main())"]
 FOREIGN = ["On track", "At risk", "Off track"]
 NUMBERS = ("Progress %", "Scope growth %", "Budget used %", "Overdue dependencies")
 
@@ -30,10 +26,10 @@ def demo_seed(**health: Any) -> dict[str, Any]:
     return seed
 
 
-def sweep(tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Run `pmrollup sweep` as its own process, as cron or an admin would."""
-    return subprocess.run([*PMROLLUP, "sweep"], cwd=tmp_path, env=dict(os.environ), capture_output=True,
-                          text=True, timeout=120, check=False)
+def sweep(run: Run) -> Result:
+    """Run `pmrollup sweep`, as cron or an admin would; in this process, the command building its gateway
+    and store afresh, so what one sweep learnt of the site reaches the next only through the store."""
+    return run("sweep")
 
 
 def rolled_up(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
@@ -54,8 +50,8 @@ def test_a_health_field_with_foreign_options_leaves_every_other_field_written_an
         tmp_path: Path) -> None:
     sandbox = sandbox_factory(demo_seed(options=FOREIGN), flavor)
     run = pmrollup(sandbox)
-    swept = sweep(tmp_path)
-    assert swept.returncode == 0, swept.stderr
+    swept = sweep(run)
+    assert swept.code == 0, swept.err
 
     issues = rolled_up(sandbox)
     assert len(issues) >= 5
@@ -84,8 +80,9 @@ def test_a_second_recompute_leaves_a_refused_field_out_without_asking_jira_again
         sandbox_factory: SandboxFactory, pmrollup: Callable[[RunningSandbox], Run], tmp_path: Path) -> None:
     seed = demo_seed() | {"screens": {"Epic": ["Progress %"], "Story": ["Budget"]}}
     sandbox = sandbox_factory(seed, "cloud")
-    pmrollup(sandbox)
-    assert sweep(tmp_path).returncode == 0
+    run = pmrollup(sandbox)
+    first = sweep(run)
+    assert first.code == 0, first.err
     issues = rolled_up(sandbox)
     epics = [k for k, f in issues.items() if f["Progress %"] is None]
     assert epics and all(issues[k]["Health"] is not None for k in epics)
@@ -93,6 +90,7 @@ def test_a_second_recompute_leaves_a_refused_field_out_without_asking_jira_again
     assert {(p.field_name, p.issue_type) for p in store.site_problems()} == {("Progress %", "Epic")}
 
     sandbox.clear_requests()
-    assert sweep(tmp_path).returncode == 0
+    second = sweep(run)
+    assert second.code == 0, second.err
     refused = [r for r in sandbox.requests() if r["method"] == "PUT" and r["status"] == 400]
     assert refused == []

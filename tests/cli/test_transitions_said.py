@@ -1,5 +1,12 @@
-"""Sweeps run as their own processes, pmrollup's clock moved between them: each transition is said
-once, quiet hours hold only the same subject, and the audit says which rule wrote what and why not."""
+"""Sweeps run one after another, pmrollup's clock moved between them: each transition is said once,
+quiet hours hold only the same subject, and the audit says which rule wrote what and why not.
+
+Each sweep but one runs in this process (`main(["sweep"])`) with PMROLLUP_NOW set for that command:
+a command builds its clock, gateway, rules and store afresh, so what one sweep said reaches the next
+only through Jira's issue properties and the store, as between cron runs, without a second of imports
+per sweep. One sweep, the reopened finding held by quiet hours, runs as its own process: a memory of
+what was said kept in the process, which sweeps in one process would share, would show there.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +23,37 @@ import requests
 from sandbox.server import RunningSandbox
 from tests.cli.conftest import DEMO_SEED, Run
 from tests.conftest import SandboxFactory
+from webhooks.settings.clock import NOW_ENV
 
 PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import main; sys.exit(main())"]
 RULE = "overdue-dependency"
 MARKER = re.compile(rf"\[pmrollup:{RULE}:(start|clear):PAY-3:(\d+)\]")
 
+SweepAt = Callable[[str], None]
 
-def sweep_at(tmp_path: Path, moment: str) -> None:
-    """Run `pmrollup sweep` as its own process with pmrollup's clock at `moment` (same day)."""
+
+def moment_of(moment: str) -> str:
+    """Return pmrollup's clock at `moment` ("16T09:00": day of March 2026 and time, UTC)."""
+    return f"2026-03-{moment}:00+00:00"
+
+
+@pytest.fixture
+def sweep_at(demo: tuple[RunningSandbox, Run], monkeypatch: pytest.MonkeyPatch) -> SweepAt:
+    """Return a runner of `pmrollup sweep` with pmrollup's clock at a moment, in this process."""
+    _, run = demo
+
+    def sweep(moment: str) -> None:
+        monkeypatch.setenv(NOW_ENV, moment_of(moment))
+        done = run("sweep")
+        assert done.code == 0, done.err
+
+    return sweep
+
+
+def sweep_in_own_process(tmp_path: Path, moment: str) -> None:
+    """Run `pmrollup sweep` as its own process with pmrollup's clock at `moment`, as cron would."""
     done = subprocess.run([*PMROLLUP, "sweep"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PMROLLUP_NOW": f"2026-03-{moment}:00+00:00"}, check=False)
+                          env={**os.environ, NOW_ENV: moment_of(moment)}, check=False)
     assert done.returncode == 0, done.stderr
 
 
@@ -57,45 +85,45 @@ def demo(sandbox_factory: SandboxFactory, pmrollup: Callable[[RunningSandbox], R
 
 
 def test_a_finding_cleared_and_started_again_after_quiet_hours_is_announced_again(
-        demo: tuple[RunningSandbox, Run], tmp_path: Path) -> None:
+        demo: tuple[RunningSandbox, Run], sweep_at: SweepAt, tmp_path: Path) -> None:
     sandbox, run = demo
-    sweep_at(tmp_path, "16T09:00")  # WEB-8, due 2026-03-06, blocks PAY-15
+    sweep_at("16T09:00")  # WEB-8, due 2026-03-06, blocks PAY-15
     assert [(k, n) for k, n, _ in said(sandbox)] == [("start", 1)]
     sandbox.edit("WEB-8", {"status": "Done"})
-    sweep_at(tmp_path, "16T10:00")
+    sweep_at("16T10:00")
     assert [(k, n) for k, n, _ in said(sandbox)] == [("start", 1), ("clear", 2)]
     sandbox.edit("WEB-8", {"status": "In Progress"})  # reopened: the same subject, inside quiet hours
-    sweep_at(tmp_path, "16T11:00")
+    sweep_in_own_process(tmp_path, "16T11:00")  # knows of the clear only through Jira and the store
     assert len(said(sandbox)) == 2
     audit = run("audit", "PAY-3")
     assert "held by quiet hours" in audit.out and RULE in audit.out
-    sweep_at(tmp_path, "17T10:30")  # the window after the announced clear has ended; it still holds
+    sweep_at("17T10:30")  # the window after the announced clear has ended; it still holds
     assert [(k, n) for k, n, _ in said(sandbox)] == [("start", 1), ("clear", 2), ("start", 3)]
-    sweep_at(tmp_path, "17T11:30")
+    sweep_at("17T11:30")
     assert len(said(sandbox)) == 3
 
 
 def test_a_finding_reactivated_by_a_different_blocker_is_announced_once(
-        demo: tuple[RunningSandbox, Run], tmp_path: Path) -> None:
-    sandbox, run = demo
-    sweep_at(tmp_path, "16T09:00")
+        demo: tuple[RunningSandbox, Run], sweep_at: SweepAt) -> None:
+    sandbox, _ = demo
+    sweep_at("16T09:00")
     sandbox.edit("WEB-8", {"status": "Done"})
-    sweep_at(tmp_path, "16T09:30")
+    sweep_at("16T09:30")
     sandbox.edit("WEB-9", {"fields": {"Due date": "2026-03-10"}})
     link(sandbox, "WEB-9", "PAY-16")
-    sweep_at(tmp_path, "16T10:00")  # inside quiet hours, but another subject: said at once
-    sweep_at(tmp_path, "16T10:30")
+    sweep_at("16T10:00")  # inside quiet hours, but another subject: said at once
+    sweep_at("16T10:30")
     comments = said(sandbox)
     assert [(k, n) for k, n, _ in comments] == [("start", 1), ("clear", 2), ("start", 3)]
     assert "- WEB-9 blocks PAY-16" in comments[2][2]
 
 
 def test_the_audit_names_the_rule_of_every_comment_label_and_health_it_wrote(
-        demo: tuple[RunningSandbox, Run], tmp_path: Path) -> None:
+        demo: tuple[RunningSandbox, Run], sweep_at: SweepAt) -> None:
     sandbox, run = demo
-    sweep_at(tmp_path, "16T09:00")
+    sweep_at("16T09:00")
     sandbox.edit("WEB-8", {"status": "Done"})
-    sweep_at(tmp_path, "16T10:00")
+    sweep_at("16T10:00")
     rows = [line.split() for line in run("audit", "PAY-3").out.splitlines()[1:]]
     by_field: dict[str, list[str]] = {}
     for row in rows:
