@@ -30,6 +30,7 @@ OUTPUT_KINDS: dict[str, str] = {
     "dependencies_overdue": "number",
     "days_overdue": "number",
     "health": "select",
+    "health_reason": "text",
     **FORECAST_METRIC_KINDS,  # dates, numbers and the basis as text
 }
 

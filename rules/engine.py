@@ -54,6 +54,7 @@ class Finding:
     issue_key: str
     labels: tuple[str, ...] = ()
     comment: bool = True
+    reason: str = ""  # the rule's short clause for health_reason, rendered; empty when it has none
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,12 @@ def evaluate(rules: RuleSet, level: str, key: str, jira_project: str, metrics: M
         if not fired:
             continue
         shown = {name: metrics.get(name) for name in sorted(rule.when.symbols)}
+        values = {**metrics, "key": key, "today": today}
         findings.append(Finding(
-            rule=rule.id, severity=rule.severity,
-            message=rule.message.render({**metrics, "key": key, "today": today}),
+            rule=rule.id, severity=rule.severity, message=rule.message.render(values),
             details={**shown, **_extra_details(rule.when.symbols, details)},
             issue_key=key, labels=rule.labels, comment=rule.comment,
+            reason=rule.reason.render(values) if rule.reason is not None else "",
         ))
     return findings
 

@@ -19,8 +19,8 @@ from rule_engine import DataType
 KIND_TYPES = {"number": DataType.FLOAT, "flag": DataType.BOOLEAN, "text": DataType.STRING,
               "date": DataType.DATETIME}
 KIND_WORDS = {"number": "a number", "flag": "true or false", "text": "text", "date": "a date"}
-# `health` follows from the findings of the rules, so rules cannot read it.
-NOT_IN_RULES = frozenset({"health"})
+# `health` and its reason follow from the findings of the rules, so rules cannot read them.
+NOT_IN_RULES = frozenset({"health", "health_reason"})
 _REGEX_OPERATORS = ("=~~", "!~~", "=~", "!~")
 # rule-engine parses and evaluates by recursion, about one level per operator, so an expression
 # of some hundreds of chained terms exhausts Python's stack. A rule stays well within these.

@@ -18,7 +18,8 @@ from rules.yamltext import UnreadableText, compose, construct
 
 LEVELS: dict[str, Mapping[str, str]] = {"project": PROJECT_METRICS, "program": PROGRAM_METRICS}
 SEVERITIES = ("info", "warning", "critical")
-RULE_KEYS = ("id", "level", "when", "severity", "message", "labels", "comment", "only", "description")
+RULE_KEYS = ("id", "level", "when", "severity", "message", "reason", "labels", "comment", "only",
+             "description")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _LABEL = re.compile(r"[^\s]+\Z")
 SHOWN_TEXT = 120  # an error quotes at most this much of the offending text
@@ -56,6 +57,7 @@ class Rule:
     only: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
+    reason: Template | None = None  # a short clause for the health_reason field
 
     def applies_to(self, key: str, jira_project: str) -> bool:
         """Say whether `only` lets this rule judge the issue."""
@@ -142,6 +144,8 @@ class RuleFileReader:
                        keys["severity"], rule_id)
         when = self.expression(raw["when"], keys["when"], rule_id, LEVELS[level])
         message = self.template(raw["message"], keys["message"], rule_id, LEVELS[level])
+        reason = (self.template(raw["reason"], keys["reason"], rule_id, LEVELS[level], "reason")
+                  if "reason" in keys else None)
         labels = self.names(raw.get("labels", []), keys.get("labels"), rule_id, "labels", _LABEL)
         only = self.names(raw.get("only", []), keys.get("only"), rule_id, "only", _ID)
         comment = raw.get("comment", True)
@@ -151,7 +155,7 @@ class RuleFileReader:
             return None
         return Rule(id=rule_id, level=level, when=when, severity=severity, message=message,
                     labels=labels, comment=bool(comment), only=tuple(o.upper() for o in only),
-                    file=self.file, line=node.start_mark.line + 1)
+                    file=self.file, line=node.start_mark.line + 1, reason=reason)
 
     def expression(self, text: Any, node: yaml.Node, rule_id: str,
                    kinds: Mapping[str, str]) -> Expression | None:
@@ -165,9 +169,9 @@ class RuleFileReader:
             return None
 
     def template(self, text: Any, node: yaml.Node, rule_id: str,
-                 kinds: Mapping[str, str]) -> Template | None:
+                 kinds: Mapping[str, str], key: str = "message") -> Template | None:
         if not isinstance(text, str) or not text.strip():
-            self.error("message must be text", node, rule_id)
+            self.error(f"{key} must be text", node, rule_id)
             return None
         try:
             return compile_template(text.strip(), {**kinds, "key": "text", "today": "date"})

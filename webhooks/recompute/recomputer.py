@@ -25,6 +25,7 @@ from rules.model import Blocker, Program, Project, WorkItem
 from rules.outlook import FORECAST_KEY, combined_days, epic_forecast, forecast_values, program_forecast
 from rules.plan import STATE_KEY, announced_of, plan_writes, read_state
 from rules.program import Snapshot, program_metrics
+from rules.reasons import health_reason
 from webhooks.recompute.evaluation import Evaluation, IssueResult
 from webhooks.recompute.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
 from webhooks.settings.clock import Clock
@@ -98,6 +99,7 @@ class Recomputer:
         values = {**metrics.values, **forecast_values(published)}
         findings = self._judge("program", program.key, program.jira_project, values, metrics.details())
         values["health"] = health_of(findings)
+        values["health_reason"] = health_reason(values["health"], findings)
         top = self._finish(program, "program", values, findings, None, None, dry_run, published)
         return Evaluation(top=top, projects=tuple(sorted(results, key=lambda r: r.key)),
                           problems=tuple(self.problems))
@@ -159,7 +161,8 @@ class Recomputer:
         findings = self._judge("project", project.key, project.jira_project, metrics.values,
                                metrics.details())
         metrics = metrics.with_health(health_of(findings))
-        return self._finish(project, "project", metrics.values, findings, metrics.snapshot(),
+        values = {**metrics.values, "health_reason": health_reason(str(metrics.values["health"]), findings)}
+        return self._finish(project, "project", values, findings, metrics.snapshot(),
                             measured.new_baseline, dry_run, published)
 
     def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]],
