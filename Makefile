@@ -18,8 +18,12 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict connector rules webhooks
 	$(BIN)/mypy sandbox
 
+# The tests mostly wait (on processes, sockets and the worker), so three run at once even on two
+# cores; each test file stays on one worker, so a file's shared sandbox or story is set up once.
+TEST_WORKERS ?= 3
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 demo: $(STAMP)
 	$(BIN)/pmrollup demo
