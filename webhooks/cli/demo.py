@@ -37,6 +37,7 @@ from webhooks.settings.clock import clock_from_environ
 from webhooks.telemetry.logs import LOGGER_NAME, configure_logging
 
 COLUMNS = ("progress_pct", "scope_growth_pct", "budget_used_pct", "dependencies_overdue", "health")
+REASON = "health_reason"  # shown in a table of its own: a line too long for a column
 SETTLE_TIMEOUT = 30.0
 
 
@@ -137,6 +138,8 @@ class Demo:
             self.echo("")
             self.echo(self.rollup_table("Rollup fields in Jira (changed values shown old -> new)", issues))
             self.echo("")
+            self.echo(self.reasons_table(issues))
+            self.echo("")
             self.echo(self.comments_table(issues))
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
@@ -175,6 +178,12 @@ class Demo:
         headers = ["issue", "summary", *(self._field_name(m) for m in COLUMNS)]
         return render_table(headers, rows, title)
 
+    def reasons_table(self, issues: Sequence[Program | Project]) -> str:
+        """Render why each at-risk or off-track issue is so, as its health reason field says."""
+        rows = [[issue.key, str(issue.outputs.get(REASON))] for issue in issues if issue.outputs.get(REASON)]
+        title = f"Why, as the field {self._field_name(REASON)!r} says"
+        return render_table(["issue", "reason"], rows, title) if rows else f"{title}: every issue is on track"
+
     def comments_table(self, issues: Sequence[Program | Project]) -> str:
         """Render the pmrollup comments posted on these issues since the last table."""
         rows = []
@@ -203,14 +212,16 @@ class Demo:
         return agree and all(r.plan.is_empty for r in evaluation.results), evaluation
 
     def program_view_table(self, evaluation: Evaluation) -> str:
-        """Render the program view: each epic's health, progress, scope, budget and dependencies."""
+        """Render the program view: each epic's health, progress, scope, budget and dependencies, its
+        findings, and when it is forecast to be done (P85) beside when it is due."""
         rows = [[r.key, r.level, r.metrics.get("health"), r.metrics.get("progress_pct"),
                  r.metrics.get("scope_growth_pct"), r.metrics.get("budget_used_pct"),
                  r.metrics.get("dependencies_open"), r.metrics.get("dependencies_overdue"),
-                 ", ".join(sorted({f.rule for f in r.findings})) or "-"]
+                 ", ".join(sorted({f.rule for f in r.findings})) or "-",
+                 r.metrics.get("due_date"), r.metrics.get("forecast_p85_date") or "-"]
                 for r in (evaluation.top, *evaluation.projects)]
         headers = ["issue", "level", "health", "progress %", "scope growth %", "budget used %",
-                   "deps open", "deps overdue", "findings"]
+                   "deps open", "deps overdue", "findings", "due", "P85 forecast"]
         return render_table(headers, rows, f"Program view: {evaluation.top.key} {evaluation.top.summary}")
 
 

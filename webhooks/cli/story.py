@@ -7,16 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.seed import SEEDS_DIR
-from webhooks.cli.trialconfig import trial_app_yaml
+from webhooks.cli.trialconfig import OUTPUTS, trial_app_yaml
 
 SEED = SEEDS_DIR / "demo.yaml"
 TODAY = "2026-03-16"  # the demo seed's figures are as of this day
 PROGRAM = "PAY-1"
+# The demo writes why each issue is red, and when it is forecast to be done, beside the usual fields.
+DEMO_OUTPUTS = {**OUTPUTS, "health_reason": "Health reason", "forecast_p85_date": "Forecast P85",
+                "forecast_slip_days": "Forecast slip (days)"}
 
 
 def app_yaml(flavor: str, store: str) -> str:
     """Return the demo's app.yaml: signed deliveries, a silent first rollup, quiet hours, a short debounce."""
-    return trial_app_yaml(flavor, store, timezone="UTC", comments={"on_first_run": False, "quiet_hours": 24},
+    return trial_app_yaml(flavor, store, timezone="UTC", outputs=DEMO_OUTPUTS,
+                          comments={"on_first_run": False, "quiet_hours": 24},
                           allow_unsigned=False,
                           worker={"debounce_seconds": 0.3, "max_delay_seconds": 2, "max_attempts": 5})
 
