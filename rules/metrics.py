@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from rules.baseline import Baseline
-from rules.evm import EarnedValue, percent, planned_pct, project_earned_value
-from rules.figures import MONEY_PLACES, PERCENT_PLACES, round_figure
+from rules.evm import EarnedValue
+from rules.measures import budget_trace, evm_trace, progress_trace, schedule_trace, scope_trace
 from rules.model import Blocker, Link, Project, WorkItem
 from rules.outlook import FORECAST_METRIC_KINDS, done_by_day
 from rules.throughput import ForecastSettings
+from rules.trace import Step, Trace, counted_step, given, row, trace_of
 
 MetricValue = float | int | str | bool | date | None
 
@@ -41,43 +41,6 @@ PROJECT_METRICS: dict[str, str] = {
 HEALTH_VALUES = ("on-track", "at-risk", "off-track")
 
 
-def round_pct(value: float | None) -> float | None:
-    """Round a percentage to one decimal, half away from zero."""
-    return round_figure(value, PERCENT_PLACES)
-
-
-def round_2(value: float | None) -> float | None:
-    """Round money and indices to two decimals, half away from zero."""
-    return round_figure(value, MONEY_PLACES)
-
-
-def evm_values(ev: EarnedValue, planned: float | None) -> dict[str, MetricValue]:
-    """Turn earned-value figures into rounded metric values."""
-    return {
-        "budget": ev.budget,
-        "actual_cost": round_2(ev.actual_cost),
-        "budget_used_pct": round_pct(percent(ev.actual_cost, ev.budget)),
-        "planned_pct": round_pct(planned),
-        "earned_value": round_2(ev.earned_value),
-        "planned_value": round_2(ev.planned_value),
-        "cpi": round_2(ev.cpi), "spi": round_2(ev.spi), "eac": round_2(ev.eac),
-        "etc": round_2(ev.etc), "vac": round_2(ev.vac), "tcpi": round_2(ev.tcpi),
-    }
-
-
-def progress(points_done: float, points_total: float, items_done: int, items_total: int) -> float:
-    """Return progress % by points when there are any, else by items, else 0."""
-    by_points = percent(points_done, points_total) if points_total > 0 else None
-    if by_points is not None:
-        return by_points
-    return percent(items_done, items_total) or 0.0
-
-
-def overdue_days(due: date | None, done: bool, today: date) -> int:
-    """Return how many days past due an unfinished piece of work is (0 when not overdue)."""
-    return (today - due).days if due is not None and not done and due < today else 0
-
-
 @dataclass(frozen=True)
 class Dependency:
     """A link whose dependent is in this epic and whose blocker is outside it."""
@@ -92,6 +55,10 @@ class Dependency:
     open: bool
     overdue: bool
     late: bool
+
+    def days_overdue(self, today: date) -> int:
+        """Return how many days past its due date an overdue blocker is (0 when it is not overdue)."""
+        return (today - self.blocker_due).days if self.overdue and self.blocker_due is not None else 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready record, as findings and snapshots carry it."""
@@ -129,6 +96,7 @@ class ProjectMetrics:
     baseline_truncated: bool = False
     evm: EarnedValue | None = field(default=None, compare=False)
     done_by_day: Mapping[str, int] = field(default_factory=dict)  # items finished per day of the window
+    traces: Mapping[str, Trace] = field(default_factory=dict, compare=False)  # each group's, by its name
 
     def with_health(self, health: str) -> ProjectMetrics:
         """Return a copy whose `health` is set (health depends on the findings of the rules)."""
@@ -166,10 +134,6 @@ class ProjectMetrics:
         }
 
 
-def _finite(value: float | None) -> float:
-    return value if value is not None and math.isfinite(value) else 0.0
-
-
 def dependencies_of(project: Project, items: Sequence[WorkItem], blockers: Mapping[str, Blocker],
                     today: date, link_types: Sequence[str] | None = None) -> tuple[Dependency, ...]:
     """Find links whose dependent is the epic or a child and whose blocker is outside the epic."""
@@ -198,62 +162,61 @@ def dependencies_of(project: Project, items: Sequence[WorkItem], blockers: Mappi
     return tuple(sorted(found, key=lambda d: (d.dependent_key, d.blocker_key)))
 
 
+def dependency_trace(project: Project, deps: Sequence[Dependency], blockers: Mapping[str, Blocker],
+                     today: date, link_types: Sequence[str] | None) -> Trace:
+    """Return the dependencies trace: each link's blocker, its status and due date, the item it blocks
+    inside the epic, and the counts."""
+    kinds = ", ".join(link_types) if link_types is not None else "every type"
+    steps = (
+        Step(f"links counted: of {kinds} whose dependent is {project.key} or a child and whose blocker is "
+             f"outside it = {len(deps)}", len(deps)),
+        counted_step("dependencies_open", "links whose blocker is not done",
+                     _pairs(d for d in deps if d.open)),
+        counted_step("dependencies_overdue", f"open ones whose blocker's due date is before today ({today})",
+                     _pairs(d for d in deps if d.overdue)),
+        counted_step("dependencies_late", "open ones whose blocker is due after the epic's due date "
+                     f"({project.due_date or 'none'})", _pairs(d for d in deps if d.late)),
+        counted_step("dependencies_unknown", "links whose blocker Jira no longer returns",
+                     _pairs(d for d in deps if not d.known)),
+    )
+    inputs = []
+    for d in deps:
+        found = blockers.get(d.blocker_key)
+        inputs.append(row(d.blocker_key, blocks=d.dependent_key, link=d.link_type,
+                          blocker_status=found.status_category if found else "unknown",
+                          blocker_due=d.blocker_due, blocker_epic=d.blocker_epic,
+                          days_overdue=d.days_overdue(today),
+                          open=d.open, overdue=d.overdue, late=d.late))
+    return trace_of(steps, "dependencies_overdue", inputs)
+
+
+def _pairs(deps: Iterable[Dependency]) -> list[str]:
+    return [f"{d.blocker_key} blocks {d.dependent_key}" for d in deps]
+
+
 def project_metrics(project: Project, items: Sequence[WorkItem], blockers: Mapping[str, Blocker],
                     baseline: Baseline | None, today: date, *, hourly_rate: float | None = None,
                     has_program: bool, link_types: Sequence[str] | None = None,
                     window_days: int = ForecastSettings.window_days) -> ProjectMetrics:
-    """Compute every metric of an epic from its children, blockers and baseline."""
-    items_total = len(items)
-    items_done = sum(1 for item in items if item.is_done)
-    points_total = sum(_finite(item.points) for item in items)
-    points_done = sum(_finite(item.points) for item in items if item.is_done)
-    progress_pct = progress(points_done, points_total, items_done, items_total)
-
-    growth: float | None = None
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    if baseline is not None:
-        if baseline.points > 0:
-            growth = percent(points_total - baseline.points, baseline.points)
-        elif baseline.items > 0:
-            growth = percent(items_total - baseline.items, baseline.items)
-        if baseline.keys is not None:
-            now = {item.key for item in items}
-            added = tuple(sorted(now - set(baseline.keys)))
-            removed = tuple(sorted(set(baseline.keys) - now))
-
+    """Compute every metric of an epic from its children, blockers and baseline, each with its trace."""
+    progress, progress_exact = progress_trace(items)
+    scope, added, removed = scope_trace(items, baseline, int(progress.number("items_total")),
+                                        progress.number("points_total"))
     deps = dependencies_of(project, items, blockers, today, link_types)
-    seconds = _finite(project.time_spent_seconds) + sum(_finite(i.time_spent_seconds) for i in items)
-    actual = _finite(project.cost) + sum(_finite(item.cost) for item in items)
-    if hourly_rate is not None:
-        actual += seconds / 3600.0 * hourly_rate
-    budget = project.budget if project.budget is not None and math.isfinite(project.budget) else None
-    planned = planned_pct(project.start_date, project.due_date, today)
-    ev = project_earned_value(budget, actual, progress_pct, planned)
-    days = overdue_days(project.due_date, project.is_done, today)
-    known_baseline = baseline is not None and baseline.keys is not None
-
-    values: dict[str, MetricValue] = {
-        "items_total": items_total, "items_done": items_done, "items_open": items_total - items_done,
-        "points_total": points_total, "points_done": points_done,
-        "progress_pct": round_pct(progress_pct),
-        "baseline_points": baseline.points if baseline else None,
-        "baseline_items": baseline.items if baseline else None,
-        "baseline_date": baseline.date if baseline else None,
-        "scope_growth_pct": round_pct(growth),
-        "scope_added": len(added) if known_baseline else None,
-        "scope_removed": len(removed) if known_baseline else None,
-        "start_date": project.start_date, "due_date": project.due_date,
-        "is_done": project.is_done, "is_overdue": days > 0, "days_overdue": days,
-        "dependencies_open": sum(1 for d in deps if d.open),
-        "dependencies_overdue": sum(1 for d in deps if d.overdue),
-        "dependencies_late": sum(1 for d in deps if d.late),
-        "dependencies_unknown": sum(1 for d in deps if not d.known),
-        **evm_values(ev, planned),
-        "has_program": has_program,
-        "health": None,
+    budget_figures, budget, actual = budget_trace(project, items, hourly_rate)
+    evm, ev = evm_trace(project.key, budget, actual, progress_exact, project.start_date, project.due_date,
+                        today)
+    program = "the epic sits under an initiative" if has_program else "the epic sits under no initiative"
+    traces = {
+        "progress": progress, "scope": scope, "schedule": schedule_trace(project, today),
+        "dependencies": dependency_trace(project, deps, blockers, today, link_types),
+        "budget": budget_figures, "evm": evm,
+        "alignment": trace_of([given("has_program", has_program, program)], "has_program"),
     }
+    figures = {name: value for trace in traces.values() for name, value in trace.figures().items()}
+    values: dict[str, MetricValue] = {name: figures[name] for name in PROJECT_METRICS if name in figures}
+    values["health"] = None
     return ProjectMetrics(key=project.key, values=values, dependencies=deps, scope_added_keys=added,
                           scope_removed_keys=removed,
                           baseline_truncated=baseline is not None and baseline.keys is None, evm=ev,
-                          done_by_day=done_by_day(items, today, window_days))
+                          done_by_day=done_by_day(items, today, window_days), traces=traces)

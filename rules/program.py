@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rules.evm import earned_value, percent, planned_pct
-from rules.metrics import (
-    EVM_METRICS,
-    HEALTH_VALUES,
-    Dependency,
-    MetricValue,
-    ProjectMetrics,
-    evm_values,
-    overdue_days,
-    progress,
-    round_pct,
-)
+from rules.evm import earned_value, percent, planned_figure
+from rules.figures import MONEY_PLACES, PERCENT_PLACES
+from rules.measures import progress_figure, schedule_trace
+from rules.metrics import EVM_METRICS, HEALTH_VALUES, Dependency, MetricValue, ProjectMetrics
 from rules.model import Program
 from rules.outlook import FORECAST_METRIC_KINDS
+from rules.trace import Step, Trace, counted_step, formula, given, row, shown, summed, trace_of
 
 PROGRAM_METRICS: dict[str, str] = {
     "projects_total": "number", "projects_done": "number", "projects_at_risk": "number",
@@ -118,13 +112,13 @@ class ProgramMetrics:
     values: Mapping[str, MetricValue]
     dependencies: tuple[Dependency, ...] = ()
     cross_project: tuple[Dependency, ...] = ()
+    traces: Mapping[str, Trace] = field(default_factory=dict, compare=False)  # each group's, by its name
 
     def with_health(self, health: str) -> ProgramMetrics:
         """Return a copy whose `health` is set from the program's own findings."""
         if health not in HEALTH_VALUES:
             raise ValueError(f"health must be one of {', '.join(HEALTH_VALUES)}, got {health!r}")
-        return ProgramMetrics(self.key, {**self.values, "health": health}, self.dependencies,
-                              self.cross_project)
+        return dataclasses.replace(self, values={**self.values, "health": health})
 
     def details(self) -> dict[str, Any]:
         """Return the open dependencies, cross-project ones flagged, for findings."""
@@ -147,22 +141,12 @@ def _sum_known(values: list[float | None]) -> float | None:
 
 def program_metrics(program: Program, snapshots: Mapping[str, Snapshot], today: date,
                     project_programs: Mapping[str, str | None]) -> ProgramMetrics:
-    """Aggregate an initiative from its projects' snapshots (keyed by epic key).
+    """Aggregate an initiative from its projects' snapshots (keyed by epic key), each figure with its trace.
 
     `project_programs` maps epic keys to their initiative key, so each dependency's blocker can be
     placed: in another project of this program (cross-project) or outside it (external).
     """
     snaps = list(snapshots.values())
-    items_total = sum(s.items_total for s in snaps)
-    items_done = sum(s.items_done for s in snaps)
-    points_total = sum(s.points_total for s in snaps)
-    points_done = sum(s.points_done for s in snaps)
-    # Scope growth compares the projects that have a baseline, and only them, now and then.
-    with_baseline = [s for s in snaps if s.baseline_points is not None]
-    base_points = sum(s.baseline_points or 0.0 for s in with_baseline)
-    baselined_now = sum(s.points_total for s in with_baseline)
-    growth = percent(baselined_now - base_points, base_points) if base_points > 0 else None
-
     deps = tuple(d for s in snaps for d in s.dependencies if d.open)
     members = set(snapshots)
 
@@ -171,31 +155,115 @@ def program_metrics(program: Program, snapshots: Mapping[str, Snapshot], today: 
         return epic in members or (project_programs.get(epic) == program.key)
 
     cross = tuple(d for d in deps if in_program(d))
+    budget, evm = _money_traces(program, snaps, today)
+    traces = {"projects": _projects_trace(snaps), "progress": _progress_trace(snaps),
+              "scope": _scope_trace(snaps), "dependencies": _dependency_trace(deps, cross, today),
+              "budget": budget, "evm": evm, "schedule": schedule_trace(program, today)}
+    figures = {name: value for trace in traces.values() for name, value in trace.figures().items()}
+    values: dict[str, MetricValue] = {name: figures[name] for name in PROGRAM_METRICS if name in figures}
+    values["health"] = None
+    return ProgramMetrics(key=program.key, values=values, dependencies=deps, cross_project=cross,
+                          traces=traces)
+
+
+def _projects_trace(snaps: Sequence[Snapshot]) -> Trace:
+    steps = (Step(f"projects_total = the initiative's epics = {len(snaps)}", len(snaps), "projects_total"),
+             counted_step("projects_done", "epics whose status category is Done",
+                          [s.key for s in snaps if s.is_done]),
+             counted_step("projects_at_risk", "epics whose health is at-risk or off-track",
+                          [s.key for s in snaps if s.health in ("at-risk", "off-track")]))
+    return trace_of(steps, "projects_at_risk", [row(s.key, done=s.is_done, health=s.health) for s in snaps])
+
+
+def _progress_trace(snaps: Sequence[Snapshot]) -> Trace:
+    items_total = sum(s.items_total for s in snaps)
+    items_done = sum(s.items_done for s in snaps)
+    points_total = sum(s.points_total for s in snaps)
+    points_done = sum(s.points_done for s in snaps)
+    steps = (
+        summed("items_total", "the epics' items summed", items_total),
+        summed("items_done", "the epics' done items summed", items_done),
+        formula("items_open", "items_total - items_done", {"items_total": items_total,
+                                                            "items_done": items_done},
+                items_total - items_done),
+        summed("points_total", "the epics' points summed", points_total),
+        summed("points_done", "the epics' done points summed", points_done),
+        progress_figure(points_done, points_total, items_done, items_total)[1],
+    )
+    inputs = [row(s.key, items_total=s.items_total, items_done=s.items_done, points_total=s.points_total,
+                  points_done=s.points_done) for s in snaps]
+    return trace_of(steps, "progress_pct", inputs)
+
+
+def _scope_trace(snaps: Sequence[Snapshot]) -> Trace:
+    # Scope growth compares the projects that have a baseline, and only them, now and then.
+    with_baseline = [s for s in snaps if s.baseline_points is not None]
+    base_points = sum(s.baseline_points or 0.0 for s in with_baseline)
+    baselined_now = sum(s.points_total for s in with_baseline)
+    growth = percent(baselined_now - base_points, base_points) if base_points > 0 else None
+    now, then = (baselined_now, base_points) if with_baseline else (None, None)
+    steps = (
+        counted_step("baselined_projects", "epics with a baseline", [s.key for s in with_baseline]),
+        Step(f"baselined_points_total = their points now, summed = {shown(now)}", now,
+             "baselined_points_total"),
+        Step(f"baseline_points = their baseline points, summed = {shown(then)}", then, "baseline_points"),
+        formula("scope_growth_pct", "100 x (baselined_points_total - baseline_points) / baseline_points",
+                {"baselined_points_total": baselined_now, "baseline_points": base_points}, growth,
+                PERCENT_PLACES, null="no epic's baseline holds points"),
+    )
+    inputs = [row(s.key, baseline_points=s.baseline_points, points_total=s.points_total) for s in snaps]
+    return trace_of(steps, "scope_growth_pct", inputs)
+
+
+def _dependency_trace(deps: Sequence[Dependency], cross: Sequence[Dependency], today: date) -> Trace:
+    crossing = set(cross)
+
+    def pairs(chosen: Sequence[Dependency]) -> list[str]:
+        return [f"{d.blocker_key} blocks {d.dependent_key}" for d in chosen]
+
+    steps = (
+        counted_step("dependencies_open", "the epics' open dependencies", pairs(deps)),
+        counted_step("dependencies_overdue", f"open ones whose blocker's due date is before today ({today})",
+                     pairs([d for d in deps if d.overdue])),
+        counted_step("cross_project_dependencies", "open ones whose blocker sits in another epic of this "
+                     "program", pairs(cross)),
+        counted_step("cross_project_dependencies_overdue", "cross-project ones that are overdue",
+                     pairs([d for d in cross if d.overdue])),
+        formula("external_dependencies", "dependencies_open - cross_project_dependencies",
+                {"dependencies_open": len(deps), "cross_project_dependencies": len(cross)},
+                len(deps) - len(cross)),
+    )
+    inputs = [row(d.blocker_key, blocks=d.dependent_key, blocker_due=d.blocker_due,
+                  blocker_epic=d.blocker_epic, days_overdue=d.days_overdue(today),
+                  overdue=d.overdue, cross_project=d in crossing) for d in deps]
+    return trace_of(steps, "dependencies_overdue", inputs)
+
+
+def _money_traces(program: Program, snaps: Sequence[Snapshot], today: date) -> tuple[Trace, Trace]:
+    """Return the budget trace (the initiative's own Budget, else its epics') and the earned-value one."""
     own = _number(program.budget, None)
     budget = own if own is not None else _sum_known([s.budget for s in snaps])
     actual = sum(s.actual_cost for s in snaps)
-    ev = earned_value(budget, actual, _sum_known([s.earned_value for s in snaps]),
-                      _sum_known([s.planned_value for s in snaps]))
-    days = overdue_days(program.due_date, program.is_done, today)
-    values: dict[str, MetricValue] = {
-        "projects_total": len(snaps),
-        "projects_done": sum(1 for s in snaps if s.is_done),
-        "projects_at_risk": sum(1 for s in snaps if s.health in ("at-risk", "off-track")),
-        "items_total": items_total, "items_done": items_done, "items_open": items_total - items_done,
-        "points_total": points_total, "points_done": points_done,
-        "progress_pct": round_pct(progress(points_done, points_total, items_done, items_total)),
-        "baselined_projects": len(with_baseline),
-        "baselined_points_total": baselined_now if with_baseline else None,
-        "baseline_points": base_points if with_baseline else None,
-        "scope_growth_pct": round_pct(growth),
-        "dependencies_open": len(deps),
-        "dependencies_overdue": sum(1 for d in deps if d.overdue),
-        "cross_project_dependencies": len(cross),
-        "cross_project_dependencies_overdue": sum(1 for d in cross if d.overdue),
-        "external_dependencies": len(deps) - len(cross),
-        **evm_values(ev, planned_pct(program.start_date, program.due_date, today)),
-        "start_date": program.start_date, "due_date": program.due_date,
-        "is_done": program.is_done, "is_overdue": days > 0, "days_overdue": days,
-        "health": None,
-    }
-    return ProgramMetrics(key=program.key, values=values, dependencies=deps, cross_project=cross)
+    earned = _sum_known([s.earned_value for s in snaps])
+    planned_value = _sum_known([s.planned_value for s in snaps])
+    ev = earned_value(budget, actual, earned, planned_value)
+    whose = "the initiative's own Budget" if own is not None else "its epics' budgets summed"
+    money = (
+        given("budget", budget, whose),
+        summed("actual_cost", "the epics' actual costs summed", actual, MONEY_PLACES),
+        formula("budget_used_pct", "100 x actual_cost / budget", {"actual_cost": actual, "budget": budget},
+                percent(actual, budget), PERCENT_PLACES),
+    )
+    budget_inputs = [row(program.key, budget=own)] + [row(s.key, budget=s.budget, actual_cost=s.actual_cost)
+                                                       for s in snaps]
+    _, planned_step = planned_figure(program.start_date, program.due_date, today)
+    steps = (
+        given("today", today), planned_step,
+        summed("earned_value", "the epics' earned values summed", earned, MONEY_PLACES),
+        summed("planned_value", "the epics' planned values summed", planned_value, MONEY_PLACES),
+        *ev.steps,
+    )
+    evm_inputs = [row(program.key, budget=budget, start_date=program.start_date, due_date=program.due_date)]
+    evm_inputs += [row(s.key, earned_value=s.earned_value, planned_value=s.planned_value,
+                       actual_cost=s.actual_cost) for s in snaps]
+    return trace_of(money, "budget_used_pct", budget_inputs), trace_of(steps, "cpi", evm_inputs)

@@ -12,7 +12,7 @@ import click
 from connector.errors import ConnectorError
 from rules.config import ConfigError
 from rules.engine import RuleError
-from webhooks.cli import admin, commands, forecasting, inbox, jobs, serving, tryout
+from webhooks.cli import admin, commands, explaining, forecasting, inbox, jobs, serving, tryout
 from webhooks.cli.base import CommandError, RootOptions
 from webhooks.store.sqlite import StoreError
 
@@ -61,6 +61,7 @@ cli.add_command(admin.webhook_group)
 cli.add_command(commands.evaluate_command)
 cli.add_command(commands.baseline_command)
 cli.add_command(forecasting.forecast_command)
+cli.add_command(explaining.explain_command)
 # The scheduled jobs, now, and the scheduler that runs them on the clock
 cli.add_command(jobs.sweep_command)
 cli.add_command(jobs.digest_command)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from rules.engine import Finding
 from rules.plan import WritePlan
+from rules.trace import Trace
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class IssueResult:
     plan: WritePlan
     fields_written: int = 0
     comments_posted: int = 0
+    traces: Mapping[str, Trace] = field(default_factory=dict, compare=False)  # how its metrics were computed
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON shape of `pmrollup evaluate --json` for one issue."""

@@ -100,7 +100,8 @@ class Recomputer:
         findings = self._judge("program", program.key, program.jira_project, values, metrics.details())
         values["health"] = health_of(findings)
         values["health_reason"] = health_reason(values["health"], findings)
-        top = self._finish(program, "program", values, findings, None, None, dry_run, published)
+        top = replace(self._finish(program, "program", values, findings, None, None, dry_run, published),
+                      traces=metrics.traces)
         return Evaluation(top=top, projects=tuple(sorted(results, key=lambda r: r.key)),
                           problems=tuple(self.problems))
 
@@ -162,8 +163,8 @@ class Recomputer:
                                metrics.details())
         metrics = metrics.with_health(health_of(findings))
         values = {**metrics.values, "health_reason": health_reason(str(metrics.values["health"]), findings)}
-        return self._finish(project, "project", values, findings, metrics.snapshot(),
-                            measured.new_baseline, dry_run, published)
+        return replace(self._finish(project, "project", values, findings, metrics.snapshot(),
+                                    measured.new_baseline, dry_run, published), traces=metrics.traces)
 
     def _blockers(self, projects: Sequence[Project], by_epic: Mapping[str, list[WorkItem]],
                   known: Mapping[str, Blocker]) -> dict[str, Blocker]:
