@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +25,11 @@ from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from webhooks.cli.main import main
 from webhooks.cli.trialconfig import trial_app_yaml
+from webhooks.recompute.services import gateway_for
+from webhooks.schedules.schedule import FIRST_SWEEP, start_in_background
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.worker.recomputing import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 # `pmrollup` as its console script runs it, in a child process.
@@ -30,9 +37,18 @@ PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import mai
 DEMO_SEED = ROOT / "sandbox" / "seeds" / "demo.yaml"
 DEMO_TODAY = "2026-03-16"
 
-# FLAVOR is filled in by `site`, or by a test that writes the text itself.
-APP_YAML = trial_app_yaml("FLAVOR", timezone="UTC", comments={"on_first_run": True}, allow_unsigned=True,
-                          worker={"debounce_seconds": 0, "max_delay_seconds": 0})
+# What every app.yaml here holds unless a test says otherwise, as the builder's arguments. A worker
+# process answers no /metrics port: two of them at once (or another test's) would want the same one.
+SETTINGS: dict[str, Any] = {"timezone": "UTC", "comments": {"on_first_run": True}, "allow_unsigned": True,
+                            "worker": {"debounce_seconds": 0, "max_delay_seconds": 0, "metrics_port": 0}}
+NEVER = "0 0 1 1 *"
+# No scheduled job falls due while a test runs: whatever sweeps is the first start's sweep.
+NO_SCHEDULED_RUNS = {"sweep": NEVER, "digest": NEVER, "catchup": NEVER}
+
+
+def app_yaml(flavor: str = "cloud", **changes: Any) -> str:
+    """Return the app.yaml of a test site on `flavor`: SETTINGS, changed by trial_app_yaml's `changes`."""
+    return trial_app_yaml(flavor, **{**SETTINGS, **changes})
 
 
 @dataclass
@@ -47,11 +63,13 @@ class Result:
 
 @dataclass
 class Site:
-    """A sandbox Jira, the app.yaml pointing at it, and a runner of `pmrollup` commands."""
+    """A sandbox Jira, the app.yaml pointing at it, a runner of `pmrollup` commands in this process and a
+    starter of child processes (each with the site's environment, stopped at teardown)."""
 
     sandbox: RunningSandbox
     config_path: Path
     run: Callable[..., Result]
+    start: Callable[[str, list[str]], Process]
 
     @property
     def store_path(self) -> Path:
@@ -98,20 +116,29 @@ def field_value(sandbox: RunningSandbox, key: str, name: str) -> Any:
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-         sandbox_factory: SandboxFactory) -> SiteFactory:
-    """Start a sandbox (demo seed by default) and point `pmrollup` at it with a temp app.yaml."""
+         sandbox_factory: SandboxFactory) -> Iterator[SiteFactory]:
+    """Start a sandbox (demo seed by default) and point `pmrollup` at it with a temp app.yaml, built by
+    `app_yaml(flavor, **changes)`; its environment is this process's too."""
+    started: list[Process] = []
 
-    def start(seed: Any = DEMO_SEED, flavor: str = "cloud", app_yaml: str = APP_YAML) -> Site:
+    def start_process(name: str, argv: list[str]) -> Process:
+        process = Process(argv, {**os.environ, "PYTHONPATH": str(ROOT)}, tmp_path / f"{name}.log")
+        started.append(process)
+        return process
+
+    def make(seed: Any = DEMO_SEED, flavor: str = "cloud", **changes: Any) -> Site:
         sandbox = sandbox_factory(seed, flavor)
         config = tmp_path / "app.yaml"
-        config.write_text(app_yaml.replace("FLAVOR", flavor))
-        made = Site(sandbox, config, lambda *argv: _run(capsys, argv))
+        config.write_text(app_yaml(flavor, **changes))
+        made = Site(sandbox, config, lambda *argv: _run(capsys, argv), start_process)
         for name, value in made.env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("PMROLLUP_WEBHOOK_SECRET", raising=False)
         return made
 
-    return start
+    yield make
+    for process in started:
+        process.stop()
 
 
 def _run(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]) -> Result:
@@ -119,6 +146,43 @@ def _run(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]) -> Result:
     code = main(list(argv))
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+@contextmanager
+def running_worker(here: Site) -> Iterator[None]:
+    """Run the worker `pmrollup worker` runs (build_worker on the site's store and environment) in a
+    thread of this process until the block ends; its log is this process's (the `logs` fixture)."""
+    config = load_config(here.config_path)
+    worker = build_worker(config, SqliteInbox(config.store_path))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+# What APScheduler logs once a job has left the scheduler (after its remove_job let go of the lock).
+FIRST_SWEEP_REMOVED = f"Removed job {FIRST_SWEEP}"
+
+
+@contextmanager
+def serve_schedules(here: Site, caplog: pytest.LogCaptureFixture) -> Iterator[SqliteInbox]:
+    """Run the schedules `pmrollup serve` runs (start_in_background) on the site's store in this process,
+    until the block ends; then stop them, once the first-sweep job has left them. A stop while that job
+    removes itself never returns: APScheduler's shutdown(wait=True) holds the job stores' lock while it
+    waits for the job, and the job's remove_job waits for that lock."""
+    caplog.set_level(logging.INFO, logger="apscheduler")
+    config = load_config(here.config_path)
+    store = SqliteInbox(config.store_path)
+    stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
+    try:
+        yield store
+        wait_for("the first-sweep job to leave the schedules", lambda: FIRST_SWEEP_REMOVED in caplog.messages)
+    finally:
+        stop()
 
 
 def drain_targets(store: SqliteInbox) -> list[Target]:
@@ -137,11 +201,11 @@ def searches(sandbox: RunningSandbox) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
-    """Return a loopback port nothing listens on."""
+    """Return a loopback port nothing listens on: bound for the test's length, so that nothing else takes
+    it meanwhile, and never listening, so that a connection to it is refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    yield port
+        yield sock.getsockname()[1]
 
 
 class Process:
@@ -177,7 +241,6 @@ class Process:
         return self.popen.returncode
 
 
-
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0,
              logs: Sequence[Process] = ()) -> None:
     deadline = time.monotonic() + timeout
@@ -185,38 +248,7 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 20.0,
         if time.monotonic() > deadline:
             said = "".join(f"\n--- {p.log.name} ---\n{p.text()[-2000:]}" for p in logs)
             raise AssertionError(f"timed out waiting for {what}{said}")
-        time.sleep(0.1)
-
-
-Start = Callable[[str, list[str]], Process]
-SpawnSite = Callable[[Any, str], tuple[RunningSandbox, Path, Start]]
-
-
-@pytest.fixture
-def spawn_site(tmp_path: Path, sandbox_factory: SandboxFactory) -> Iterator[SpawnSite]:
-    """Start a sandbox and an app.yaml for it; return them with a starter of child processes (each
-    with the sandbox's credentials and today in its environment), all stopped at teardown."""
-    started: list[Process] = []
-
-    def prepare(seed: Any, app_yaml: str) -> tuple[RunningSandbox, Path, Start]:
-        sandbox = sandbox_factory(seed)
-        config = tmp_path / "app.yaml"
-        config.write_text(app_yaml)
-        email, token = sandbox.admin_auth
-        env = {**os.environ, "PMROLLUP_CONFIG": str(config), "JIRA_URL": sandbox.url, "JIRA_USER": email,
-               "JIRA_TOKEN": token, "PYTHONPATH": str(ROOT), "PMROLLUP_TODAY": DEMO_TODAY}
-        env.pop("PMROLLUP_WEBHOOK_SECRET", None)
-
-        def start(name: str, argv: list[str]) -> Process:
-            process = Process(argv, env, tmp_path / f"{name}.log")
-            started.append(process)
-            return process
-
-        return sandbox, config, start
-
-    yield prepare
-    for process in started:
-        process.stop()
+        time.sleep(0.05)
 
 
 def store_runs(store: Path, jobs: Sequence[str]) -> list[tuple[str, str | None]]:

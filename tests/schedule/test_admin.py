@@ -8,10 +8,11 @@ import pytest
 import yaml
 
 from tests.conftest import SMALL_SEED
-from tests.schedule.conftest import APP_YAML, Site, SiteFactory
+from tests.schedule.conftest import Site, SiteFactory
 from webhooks.cli.admin import WEBHOOK_EVENTS
+from webhooks.cli.trialconfig import OUTPUTS
 
-SCOPED_APP_YAML = APP_YAML.replace("jira: {flavor: FLAVOR}", "jira: {flavor: FLAVOR, projects: [PAY, WEB]}")
+SCOPED = ["PAY", "WEB"]
 
 
 def small_seed(**changes: Any) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def hooks(here: Site) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
 def test_fields_create_makes_every_missing_output_field_then_check_passes(site: SiteFactory,
                                                                           flavor: str) -> None:
-    here = site(SMALL_SEED, flavor, SCOPED_APP_YAML)
+    here = site(SMALL_SEED, flavor, projects=SCOPED)
     before = here.run("check")
     assert before.code == 1
     assert "outputs.scope_growth_pct: no field named 'Scope growth %' in Jira: run `pmrollup fields create`" \
@@ -68,8 +69,7 @@ def test_fields_create_says_how_to_add_health_options_where_jira_takes_none(site
 
 def test_check_names_an_output_field_missing_from_the_epic_edit_screen(site: SiteFactory) -> None:
     here = site(small_seed(screens={"Epic": ["Progress %"]}), "cloud",
-                APP_YAML.replace("  scope_growth_pct: Scope growth %\n  budget_used_pct: Budget used %\n"
-                                 "  dependencies_overdue: Overdue dependencies\n", ""))
+                outputs={metric: OUTPUTS[metric] for metric in ("progress_pct", "health")})
     result = here.run("check")
     assert result.code == 1
     [problem] = [line for line in result.out.splitlines() if "screens:" in line and "not on" in line]
@@ -79,7 +79,7 @@ def test_check_names_an_output_field_missing_from_the_epic_edit_screen(site: Sit
 
 
 def test_registering_the_webhook_twice_leaves_one(site: SiteFactory) -> None:
-    here = site(SMALL_SEED, "cloud", SCOPED_APP_YAML)
+    here = site(SMALL_SEED, "cloud", projects=SCOPED)
     first = here.run("webhook", "register", "--url", "https://pmrollup.example.com/")
     assert first.code == 0, first.err
     assert first.out.startswith("registered: webhook ")
@@ -113,7 +113,7 @@ def test_webhook_list_and_delete(site: SiteFactory) -> None:
 
 
 def test_register_refuses_to_go_unsigned_unless_allowed(site: SiteFactory) -> None:
-    here = site(SMALL_SEED, "cloud", APP_YAML.replace("allow_unsigned: true", "allow_unsigned: false"))
+    here = site(SMALL_SEED, "cloud", allow_unsigned=False)
     result = here.run("webhook", "register", "--url", "https://pmrollup.example.com")
     assert result.code == 1
     assert result.err.startswith("pmrollup: PMROLLUP_WEBHOOK_SECRET is not set")
@@ -122,7 +122,7 @@ def test_register_refuses_to_go_unsigned_unless_allowed(site: SiteFactory) -> No
 
 def test_register_signs_with_the_secret_from_the_environment(site: SiteFactory,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    here = site(SMALL_SEED, "cloud", APP_YAML.replace("allow_unsigned: true", "allow_unsigned: false"))
+    here = site(SMALL_SEED, "cloud", allow_unsigned=False)
     monkeypatch.setenv("PMROLLUP_WEBHOOK_SECRET", "s3cret-value")
     result = here.run("webhook", "register", "--url", "https://pmrollup.example.com")
     assert result.code == 0, result.err

@@ -3,45 +3,27 @@ brings the scope fields up to date without waiting for an edit or the nightly sw
 
 from __future__ import annotations
 
-from tests.schedule.conftest import (
-    APP_YAML,
-    DEMO_SEED,
-    PMROLLUP,
-    Process,
-    SiteFactory,
-    SpawnSite,
-    drain_targets,
-    field_value,
-    wait_for,
-)
-from tests.schedule.test_first_sweep import NO_SCHEDULED_RUNS
+from tests.conftest import LogCapture
+from tests.schedule.conftest import NO_SCHEDULED_RUNS, SiteFactory, drain_targets, running_worker, wait_for
 from webhooks.store.inbox import SqliteInbox, Target
 
 
-def finished(process: Process, timeout: float = 60.0) -> tuple[int, str]:
-    """Wait for a one-shot command to exit; return its exit code and what it printed."""
-    code = process.popen.wait(timeout)
-    process.stop()
-    return code, process.text()
-
-
-def test_a_baseline_reset_is_queued_and_a_running_worker_updates_the_scope_fields(
-        spawn_site: SpawnSite) -> None:
-    sandbox, _, start = spawn_site(DEMO_SEED, APP_YAML.replace("FLAVOR", "cloud") + NO_SCHEDULED_RUNS)
-    code, out = finished(start("sweep", PMROLLUP + ["sweep"]))
-    assert code == 0, out
-    assert field_value(sandbox, "PAY-3", "Scope growth %") == 30.0  # 52 points against 40
-    worker = start("worker", PMROLLUP + ["worker"])
-    wait_for("the worker", lambda: bool(worker.events("worker.start")), timeout=60, logs=[worker])
-
-    code, out = finished(start("baseline", PMROLLUP + ["baseline", "PAY-3", "--reset"]))
-    assert code == 0, out
-    assert "Replaced the baseline of PAY-3 as of 2026-03-16: 52 points" in out
-    assert "queued PAY-1 for recompute; a running worker updates its fields within 1 s" in out
-    wait_for("the worker to write the new scope growth",
-             lambda: field_value(sandbox, "PAY-3", "Scope growth %") == 0.0, timeout=60, logs=[worker])
-    wait_for("the recompute to end", lambda: bool(worker.events("recompute.done")), logs=[worker])
-    [done] = worker.events("recompute.done")
+def test_a_baseline_reset_is_queued_and_a_running_worker_updates_the_scope_fields(site: SiteFactory,
+                                                                                logs: LogCapture) -> None:
+    here = site(schedule=NO_SCHEDULED_RUNS)
+    swept = here.run("sweep")
+    assert swept.code == 0, swept.err
+    assert here.field_value("PAY-3", "Scope growth %") == 30.0  # 52 points against 40
+    swept_recomputes = len(logs.named("recompute.done"))  # the sweep's, in the foreground
+    with running_worker(here):
+        taken = here.run("baseline", "PAY-3", "--reset")
+        assert taken.code == 0, taken.err
+        assert "Replaced the baseline of PAY-3 as of 2026-03-16: 52 points" in taken.out
+        assert "queued PAY-1 for recompute; a running worker updates its fields within 1 s" in taken.out
+        wait_for("the worker to write the new scope growth",
+                 lambda: here.field_value("PAY-3", "Scope growth %") == 0.0, timeout=60)
+        wait_for("the recompute to end", lambda: len(logs.named("recompute.done")) > swept_recomputes)
+    [done] = logs.named("recompute.done")[swept_recomputes:]
     assert done["key"] == "PAY-1"
     assert done["projects"] == ["PAY-3"], "only the re-baselined epic is read from its items"
 

@@ -10,32 +10,24 @@ import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
 from sandbox.server import RunningSandbox
+from tests.conftest import LogCapture
 from tests.schedule.conftest import (
-    APP_YAML,
-    DEMO_SEED,
+    NO_SCHEDULED_RUNS,
     PMROLLUP,
     Site,
     SiteFactory,
-    SpawnSite,
     drain_targets,
     field_value,
     field_values,
     searches,
+    serve_schedules,
     store_runs,
     wait_for,
 )
-from webhooks.recompute.services import gateway_for
 from webhooks.schedules.schedule import FIRST_SWEEP, FIRST_SWEEP_STALE_SECONDS, Schedule, first_sweep_attempt
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import RunRecord, SqliteInbox, Target
 
-# No scheduled job falls due while a test runs: whatever sweeps is the first start's sweep.
-NO_SCHEDULED_RUNS = """\
-schedule:
-  sweep: "0 0 1 1 *"
-  digest: "0 0 1 1 *"
-  catchup: "0 0 1 1 *"
-"""
 OUTPUTS = ("Progress %", "Scope growth %", "Budget used %", "Overdue dependencies", "Health")
 PROGRAMS_AND_PROJECTS = ("PAY-1", "PAY-2", "PAY-3", "WEB-1", "WEB-2", "OPS-1")
 # The processes each way of running pmrollup starts; the first one is the one that runs the schedules.
@@ -64,12 +56,12 @@ def schedule_for(here: Site, environ: dict[str, str] | None = None) -> tuple[Sch
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_jira_edit(
-        spawn_site: SpawnSite, shape: str) -> None:
-    sandbox, config, start = spawn_site(DEMO_SEED, APP_YAML.replace("FLAVOR", "cloud") + NO_SCHEDULED_RUNS)
-    store = config.parent / "pmrollup.sqlite3"
+        site: SiteFactory, logs: LogCapture, caplog: pytest.LogCaptureFixture, shape: str) -> None:
+    here = site(schedule=NO_SCHEDULED_RUNS)
+    sandbox, store = here.sandbox, here.store_path
     assert len(empty_outputs(sandbox)) == len(OUTPUTS) * len(PROGRAMS_AND_PROJECTS)
 
-    started = [start(argv[0], PMROLLUP + argv) for argv in SHAPES[shape]]
+    started = [here.start(argv[0], PMROLLUP + argv) for argv in SHAPES[shape]]
     wait_for("every output field filled", lambda: empty_outputs(sandbox) == [], timeout=90, logs=started)
     wait_for("the first sweep recorded",
              lambda: any(outcome is not None for _, outcome in runs(store, FIRST_SWEEP)), logs=started)
@@ -82,10 +74,12 @@ def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_j
     schedules = started[0]
     assert schedules.stop() == 0
     listings = len(searches(sandbox))
-    again = start(f"{shape} again", PMROLLUP + SHAPES[shape][0])
-    wait_for("the restart's decision on the first sweep", lambda: bool(again.events("schedule.skipped")),
-             timeout=60, logs=[again])
-    [skipped] = again.events("schedule.skipped")
+    # The restart: the schedules start again on the store, in this process (the schedules of serve and
+    # of scheduler alike; what they decide comes from the store, which the first processes wrote).
+    with serve_schedules(here, caplog):
+        wait_for("the restart's decision on the first sweep", lambda: bool(logs.named("schedule.skipped")),
+                 timeout=60)
+    [skipped] = logs.named("schedule.skipped")
     assert (skipped["job"], skipped["reason"]) == (FIRST_SWEEP, "this store has swept before")
     assert len(runs(store, FIRST_SWEEP)) == 1 and len(searches(sandbox)) == listings
 
@@ -151,16 +145,10 @@ def test_an_attempt_whose_process_died_is_taken_over_after_an_hour() -> None:
     assert first_sweep_attempt(None, None, 0.0) == 1
 
 
-def test_the_in_process_schedules_of_pmrollup_serve_sweep_a_fresh_store_at_start(site: SiteFactory) -> None:
-    from webhooks.schedules.schedule import start_in_background
-
-    here = site(app_yaml=APP_YAML + NO_SCHEDULED_RUNS)
-    config = load_config(here.config_path)
-    store = SqliteInbox(config.store_path)
-    stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
-    try:
+def test_the_in_process_schedules_of_pmrollup_serve_sweep_a_fresh_store_at_start(
+        site: SiteFactory, caplog: pytest.LogCaptureFixture) -> None:
+    here = site(schedule=NO_SCHEDULED_RUNS)
+    with serve_schedules(here, caplog) as store:
         wait_for("the first sweep to finish", lambda: all(
             outcome is not None for _, outcome in runs(Path(store.path), FIRST_SWEEP) or [("", None)]))
-    finally:
-        stop()
     assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]

@@ -12,14 +12,13 @@ import pytest
 
 from connector.client import Credentials, JiraGateway, RetryPolicy
 from tests.conftest import SMALL_SEED
-from tests.schedule.conftest import APP_YAML, Site, SiteFactory, drain_targets, searches
+from tests.schedule.conftest import NEVER, Site, SiteFactory, drain_targets, searches, serve_schedules
 from webhooks.recompute.services import gateway_for
 from webhooks.schedules.schedule import (
     CATCHUP_FALLBACK,
     CATCHUP_MARGIN_MINUTES,
     Schedule,
     catchup_minutes,
-    start_in_background,
 )
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import RunRecord, SqliteInbox, Target
@@ -133,19 +132,14 @@ def test_scheduled_targets_coalesce_with_what_webhooks_already_queued(site: Site
     assert program.reconcile == {"10001"}
 
 
-def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(site: SiteFactory) -> None:
-    here = site(app_yaml=APP_YAML + 'schedule:\n  sweep: "* * * * * *"\n  digest: "0 0 1 1 *"\n'
-                                    '  catchup: "0 0 1 1 *"\n')
-    config = load_config(here.config_path)
-    store = SqliteInbox(config.store_path)
+def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(
+        site: SiteFactory, caplog: pytest.LogCaptureFixture) -> None:
+    here = site(schedule={"sweep": "* * * * * *", "digest": NEVER, "catchup": NEVER})
     before = set(threading.enumerate())
-    stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
-    try:
+    with serve_schedules(here, caplog) as store:
         deadline = time.monotonic() + 10
         while not _finished(store.last_run("sweep")) and time.monotonic() < deadline:
             time.sleep(0.05)
-    finally:
-        stop()
     last = store.last_run("sweep")
     assert last is not None and (last.outcome or "").startswith("done: enqueued 2 targets")
     # stop() returned: every thread the scheduler started has ended, so no run can come after it.

@@ -6,20 +6,30 @@ from __future__ import annotations
 import time
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import requests
 
 from rules.config import AppConfig
-from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
-from tests.schedule.conftest import APP_YAML, DEMO_SEED, PMROLLUP, Process, SpawnSite, field_value, wait_for
-from tests.schedule.test_first_sweep import EVERY_PROJECT, NO_SCHEDULED_RUNS
+from tests.schedule.conftest import (
+    DEMO_SEED,
+    NO_SCHEDULED_RUNS,
+    SETTINGS,
+    Site,
+    SiteFactory,
+    app_yaml,
+    field_value,
+    running_worker,
+    wait_for,
+)
+from tests.schedule.test_first_sweep import EVERY_PROJECT
 from webhooks.cli.serving import Service
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 from webhooks.worker.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
 
-RULES_YAML = "rules:\n  files: [rules.yaml]\n"
+RULES: dict[str, Any] = {"rules": {"files": ["rules.yaml"]}}
 SLOW_PROGRESS = """\
 rules:
   - id: slow-progress
@@ -43,14 +53,12 @@ def slow_progress(threshold: int) -> str:
     return SLOW_PROGRESS.replace("THRESHOLD", str(threshold))
 
 
-def start_worker(spawn_site: SpawnSite, rules: str) -> tuple[RunningSandbox, Path, Path, Process]:
-    sandbox, config, start = spawn_site(DEMO_SEED, APP_YAML.replace("FLAVOR", "cloud") + RULES_YAML
-                                        + NO_SCHEDULED_RUNS)
-    rule_file = config.parent / "rules.yaml"
+def worker_site(site: SiteFactory, rules: str) -> tuple[Site, Path]:
+    """Start a site whose app.yaml names one rule file, holding `rules`; return it and the rule file."""
+    here = site(DEMO_SEED, schedule=NO_SCHEDULED_RUNS, extra=RULES)
+    rule_file = here.config_path.parent / "rules.yaml"
     rule_file.write_text(rules)
-    worker = start("worker", PMROLLUP + ["worker"])
-    wait_for("the worker", lambda: bool(worker.events("worker.start")), timeout=60, logs=[worker])
-    return sandbox, config.parent / "pmrollup.sqlite3", rule_file, worker
+    return here, rule_file
 
 
 def queue_every_project(store: Path) -> None:
@@ -58,46 +66,51 @@ def queue_every_project(store: Path) -> None:
     SqliteInbox(store).upsert_target(EVERY_PROJECT, time.time(), 0, 0)
 
 
-def test_a_running_worker_judges_with_an_edited_rule_from_its_next_recompute(spawn_site: SpawnSite) -> None:
-    sandbox, store, rule_file, worker = start_worker(spawn_site, slow_progress(50))
-    queue_every_project(store)
-    wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
-             timeout=60, logs=[worker])
-    assert field_value(sandbox, "PAY-2", "Health") == "on-track"
+def test_a_running_worker_judges_with_an_edited_rule_from_its_next_recompute(site: SiteFactory,
+                                                                             logs: LogCapture) -> None:
+    here, rule_file = worker_site(site, slow_progress(50))
+    sandbox = here.sandbox
+    with running_worker(here):
+        queue_every_project(here.store_path)
+        wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
+                 timeout=60)
+        assert field_value(sandbox, "PAY-2", "Health") == "on-track"
 
-    rule_file.write_text(slow_progress(65))
-    queue_every_project(store)
-    wait_for("PAY-2 judged by the edited rule", lambda: field_value(sandbox, "PAY-2", "Health") == "at-risk",
-             timeout=60, logs=[worker])
-    [reloaded] = worker.events("rules.reloaded")
+        rule_file.write_text(slow_progress(65))
+        queue_every_project(here.store_path)
+        wait_for("PAY-2 judged by the edited rule",
+                 lambda: field_value(sandbox, "PAY-2", "Health") == "at-risk", timeout=60)
+    [reloaded] = logs.named("rules.reloaded")
     assert reloaded["files"] == [str(rule_file)] and reloaded["rules"] == 1
-    assert worker.events("rules.reload_refused") == []
+    assert logs.named("rules.reload_refused") == []
 
 
 def test_a_bad_rule_edit_is_refused_with_file_and_line_and_the_last_good_rules_keep_writing(
-        spawn_site: SpawnSite) -> None:
-    sandbox, store, rule_file, worker = start_worker(spawn_site, slow_progress(50))
-    queue_every_project(store)
-    wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
-             timeout=60, logs=[worker])
+        site: SiteFactory, logs: LogCapture) -> None:
+    here, rule_file = worker_site(site, slow_progress(50))
+    sandbox = here.sandbox
+    with running_worker(here):
+        queue_every_project(here.store_path)
+        wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
+                 timeout=60)
 
-    rule_file.write_text(slow_progress(65) + MISSPELT)  # taken whole, it would put PAY-2 at risk
-    for key in ("PAY-2", "PAY-3"):
-        sandbox.edit(key, {"fields": {"Health": None}})  # someone clears the field by hand
-    queue_every_project(store)
-    wait_for("the next recompute", lambda: None not in (field_value(sandbox, "PAY-2", "Health"),
-                                                        field_value(sandbox, "PAY-3", "Health")),
-             timeout=60, logs=[worker])
+        rule_file.write_text(slow_progress(65) + MISSPELT)  # taken whole, it would put PAY-2 at risk
+        for key in ("PAY-2", "PAY-3"):
+            sandbox.edit(key, {"fields": {"Health": None}})  # someone clears the field by hand
+        queue_every_project(here.store_path)
+        wait_for("the next recompute", lambda: None not in (field_value(sandbox, "PAY-2", "Health"),
+                                                            field_value(sandbox, "PAY-3", "Health")),
+                 timeout=60)
     assert field_value(sandbox, "PAY-3", "Health") == "at-risk"
     assert field_value(sandbox, "PAY-2", "Health") == "on-track", "judged by the last good rule (< 50)"
-    [refused] = worker.events("rules.reload_refused")
+    [refused] = logs.named("rules.reload_refused")
     assert refused["error"].startswith(f"{rule_file}:9:") and "progress_pct" in refused["error"]
-    assert refused["level"] == "error" and worker.events("rules.reloaded") == []
+    assert refused["level"] == "error" and logs.named("rules.reloaded") == []
 
 
-def live_rules(tmp_path: Path, extra: str = "") -> tuple[LiveRules, Path, Path]:
+def live_rules(tmp_path: Path) -> tuple[LiveRules, Path, Path]:
     config = tmp_path / "app.yaml"
-    config.write_text(APP_YAML.replace("FLAVOR", "cloud") + RULES_YAML + extra)
+    config.write_text(app_yaml(extra=RULES))
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(slow_progress(50))
     return LiveRules(load_config(config)), config, rule_file
@@ -107,9 +120,8 @@ def test_an_edit_of_keys_that_need_a_restart_names_them_and_keeps_their_running_
         tmp_path: Path, logs: LogCapture) -> None:
     live, config, _ = live_rules(tmp_path)
     running = live.in_force.config
-    config.write_text(config.read_text().replace("worker: {debounce_seconds: 0, max_delay_seconds: 0}",
-                                                 "worker: {debounce_seconds: 0, max_delay_seconds: 5}")
-                      + "cost: {hourly_rate: 80}\n")
+    config.write_text(app_yaml(worker={**SETTINGS["worker"], "max_delay_seconds": 5},
+                               extra={**RULES, "cost": {"hourly_rate": 80}}))
     now = live.refresh()
     [restart] = logs.named("config.restart_needed")
     assert restart["keys"] == ["worker.max_delay_seconds"]
@@ -124,13 +136,13 @@ def test_a_bad_app_yaml_edit_is_refused_with_its_line_and_the_last_good_settings
         tmp_path: Path, logs: LogCapture) -> None:
     live, config, _ = live_rules(tmp_path)
     before = live.in_force
-    config.write_text(config.read_text() + "cost: {hourly_rate: lots}\n")
+    config.write_text(app_yaml(extra={**RULES, "cost": {"hourly_rate": "lots"}}))
     assert live.refresh() == before
     problem = live.reload_problem()
     assert problem is not None and f"{config}:" in problem and "cost.hourly_rate" in problem
     [refused] = logs.named("rules.reload_refused")
     assert refused["files"] == [str(config)]
-    config.write_text(config.read_text().replace("lots", "80"))
+    config.write_text(app_yaml(extra={**RULES, "cost": {"hourly_rate": 80}}))
     assert live.reload_problem() is None and live.in_force.config.hourly_rate == 80
 
 

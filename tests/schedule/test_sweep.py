@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.schedule.conftest import PMROLLUP, ROOT, SiteFactory
+from tests.schedule.conftest import SiteFactory
 
 LATER = "2026-05-04"  # PAY-2 (due 04-30) and WEB-1 (due 04-17) are late; PAY-11 (due 03-27) too
 
@@ -67,15 +66,22 @@ def test_the_summary_counts_every_jira_call_and_every_write(site: SiteFactory) -
     assert (again["fields_written"], again["comments_posted"]) == (0, 0)
 
 
-def test_on_a_terminal_the_sweep_draws_a_progress_bar(site: SiteFactory, tmp_path: Path) -> None:
+def read_all(leader: int) -> bytes:
+    """Read all a closed terminal was sent, from its leader side (which says EIO after the last byte)."""
+    chunks = []
+    with contextlib.suppress(OSError):
+        while chunk := os.read(leader, 65536):
+            chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks)
+
+
+def test_on_a_terminal_the_sweep_draws_a_progress_bar(site: SiteFactory) -> None:
     here = site()
     leader, follower = pty.openpty()
-    env = {**os.environ, **here.env(), "PYTHONPATH": str(ROOT)}
-    process = subprocess.run([*PMROLLUP, "sweep", "--dry-run"], env=env, cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=follower, text=True, timeout=60)
-    os.close(follower)
-    drawn = os.read(leader, 65536).decode()
-    os.close(leader)
-    assert process.returncode == 0
+    with open(follower, "w") as terminal, contextlib.redirect_stderr(terminal):  # stderr is a terminal
+        result = here.run("sweep", "--dry-run")
+    drawn = read_all(leader).decode()
+    assert result.code == 0
     assert "\r[" in drawn and "] 2/2" in drawn and "#" * 30 in drawn
-    assert "programs" in process.stdout
+    assert "programs" in result.out
