@@ -19,9 +19,8 @@ from connector.retry import RetryPolicy
 from connector.search import search_all, search_page
 from connector.sightings import EpicSightings
 from connector.transport import JiraConnection
-from rules.baseline import BASELINE_KEY
 from rules.config import AppConfig
-from rules.plan import STATE_KEY
+from rules.properties import BASELINE_KEY, STATE_KEY
 
 T = TypeVar("T")
 STATE_PROPERTIES = (STATE_KEY, BASELINE_KEY)  # the issue properties every read of an issue asks for

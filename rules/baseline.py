@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from rules.model import IN_PROGRESS, Project, WorkItem
+from rules.properties import BASELINE_KEY
 
-BASELINE_KEY = "pmrollup.baseline"  # the issue property that holds an epic's baseline
 # Jira refuses an entity property value over 32 768 bytes; keep a margin for the envelope.
 # https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
 PROPERTY_LIMIT_BYTES = 32_000

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.configreader import ConfigError as ConfigError
 from rules.configreader import KeyReader
-from rules.outlook import FORECAST_METRIC_KINDS
-from rules.throughput import ForecastSettings
+from rules.throughput import FORECAST_METRIC_KINDS, ForecastSettings
 from rules.yamltext import UnreadableText, load
 
 # Metrics pmrollup can write back to Jira, with the kind of field each needs.

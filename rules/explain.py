@@ -15,9 +15,8 @@ from typing import Any
 from rules.engine import HEALTH_OF_SEVERITY, Finding, Rule, deciding_rules, health_of
 from rules.forecast import Forecast
 from rules.metrics import PROJECT_METRICS
-from rules.outlook import FORECAST_METRICS
 from rules.program import PROGRAM_METRICS
-from rules.throughput import ForecastSettings, Throughput
+from rules.throughput import FORECAST_METRICS, ForecastSettings, Throughput
 from rules.trace import Row, Step, Trace, given, row, shown, trace_of
 
 # The words that name several figures at once, with the traces they show (by the traces' names).

@@ -12,8 +12,7 @@ from rules.baseline import Baseline
 from rules.evm import EarnedValue
 from rules.measures import budget_trace, evm_trace, progress_trace, schedule_trace, scope_trace
 from rules.model import Blocker, Link, Project, WorkItem
-from rules.outlook import FORECAST_METRIC_KINDS, done_by_day
-from rules.throughput import ForecastSettings
+from rules.throughput import FORECAST_METRIC_KINDS, ForecastSettings, done_by_day
 from rules.trace import Step, Trace, counted_step, given, row, trace_of
 
 MetricValue = float | int | str | bool | date | None

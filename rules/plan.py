@@ -29,11 +29,10 @@ from rules.announce import Decision, Transition, Unsaid, confirm, decide, resolv
 from rules.comments import START, clear_text, parse_time, start_text, status_marker, status_text
 from rules.config import CommentSettings
 from rules.engine import Finding
-from rules.outlook import FORECAST_KEY
 from rules.sameness import same_value
 from rules.statesize import fit_state
+from rules.throughput import FORECAST_KEY
 
-STATE_KEY = "pmrollup.state"
 STATE_VERSION = 1
 READ_BACK = ("since", "figures", "labels")  # what plan_writes reads from a stored finding
 FIRST_RUN_SILENT = "the issue's first evaluation records its state without comments (comments.on_first_run)"

@@ -14,7 +14,7 @@ from rules.figures import MONEY_PLACES, PERCENT_PLACES
 from rules.measures import progress_figure, schedule_trace
 from rules.metrics import EVM_METRICS, HEALTH_VALUES, Dependency, MetricValue, ProjectMetrics
 from rules.model import Program
-from rules.outlook import FORECAST_METRIC_KINDS
+from rules.throughput import FORECAST_METRIC_KINDS
 from rules.trace import Step, Trace, counted_step, formula, given, row, shown, summed, trace_of
 
 PROGRAM_METRICS: dict[str, str] = {

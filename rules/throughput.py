@@ -3,15 +3,21 @@
 An epic with enough history forecasts from its own days; one with too little takes its share of
 its program's (so its samples may be fractional); a program sums its epics' days. The forecast
 (`rules/forecast.py`) samples these days.
+
+An epic's snapshot keeps how many of its items were finished on each day of the window (sparse:
+`{"2026-03-02": 2}`), so its program can forecast from snapshots without reading items again,
+whatever day the snapshot was taken on. The names the forecast is known by (its metrics and its
+key in `pmrollup.state`) live here too, without numpy, so what only names them loads no numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from rules.figures import round_figure
+from rules.model import WorkItem
 
 FORECAST_BASES = ("epic", "program", "none")
 
@@ -100,3 +106,47 @@ def _throughput(daily: tuple[float, ...], basis: str, settings: ForecastSettings
 def _check_window(counts: Sequence[float], settings: ForecastSettings) -> None:
     if len(counts) != settings.window_days:
         raise ValueError(f"{len(counts)} daily counts for a window of {settings.window_days} days")
+
+
+FORECAST_KEY = "forecast"  # where `pmrollup.state` keeps the published forecast
+# The metrics a forecast gives, with the Forecast attribute each is read from.
+FORECAST_METRICS: dict[str, str] = {
+    "forecast_p50_date": "p50",
+    "forecast_p85_date": "p85",
+    "forecast_p95_date": "p95",
+    "on_time_probability": "on_time_probability",
+    "forecast_basis": "basis",
+    "throughput_per_week": "throughput_per_week",
+    "forecast_slip_days": "slip_days",
+}
+
+# Their kinds, for rules and outputs: dates, a share from 0 to 1, the basis's name, numbers.
+FORECAST_METRIC_KINDS: dict[str, str] = {
+    "forecast_p50_date": "date", "forecast_p85_date": "date", "forecast_p95_date": "date",
+    "on_time_probability": "number", "forecast_basis": "text", "throughput_per_week": "number",
+    "forecast_slip_days": "number",
+}
+
+
+def done_by_day(items: Iterable[WorkItem], today: date, window_days: int) -> dict[str, int]:
+    """Count the items finished on each day of the window before today (sparse, ISO days)."""
+    first = today - timedelta(days=window_days)
+    counts: dict[str, int] = {}
+    for item in items:
+        if item.is_done and item.done_on is not None and first <= item.done_on < today:
+            day = item.done_on.isoformat()
+            counts[day] = counts.get(day, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def daily_counts(done: Mapping[str, int], today: date, window_days: int) -> tuple[int, ...]:
+    """Expand sparse day counts into the window's daily counts, oldest day first."""
+    days: list[date] = []
+    for text, count in done.items():
+        try:
+            day = date.fromisoformat(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            days.extend([day] * count)
+    return daily_done_counts(days, today, window_days)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from rules.figures import fixed, plain, round_figure
@@ -146,6 +147,8 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
+        if isinstance(value, int) and abs(value) >= LARGE:
+            return f"{Decimal(value):.6g}"  # a whole number past a float's range stays exact
         if not math.isfinite(value) or abs(value) >= LARGE:
             return f"{value:.6g}"
         if isinstance(value, int) or value.is_integer():

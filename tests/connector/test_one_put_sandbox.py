@@ -12,7 +12,8 @@ from connector.client import JiraGateway
 from connector.errors import ConnectorError
 from connector.fieldmap import FieldInfo
 from connector.writes import plan_update
-from rules.plan import STATE_KEY, read_state
+from rules.plan import read_state
+from rules.properties import STATE_KEY
 from sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.connector.seeds import gateway, program_seed

@@ -9,7 +9,7 @@ import pytest
 
 from connector.client import Credentials, JiraGateway
 from rules.config import parse_config
-from rules.plan import STATE_KEY
+from rules.properties import STATE_KEY
 from tests.conftest import SandboxFactory
 from webhooks.recompute.recomputer import Recomputer
 from webhooks.recompute.services import rules_for

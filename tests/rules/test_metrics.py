@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rules.baseline import Baseline
 from rules.metrics import PROJECT_METRICS, ProjectMetrics, project_metrics
 from rules.model import DONE, IN_PROGRESS, TODO, WorkItem
-from rules.outlook import FORECAST_METRIC_KINDS
+from rules.throughput import FORECAST_METRIC_KINDS
 from tests.rules.factories import blocker, blocks, epic, item
 
 TODAY = date(2024, 1, 16)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from rules.engine import evaluate
 from rules.metrics import Dependency
-from rules.outlook import FORECAST_METRIC_KINDS
 from rules.program import PROGRAM_METRICS, Snapshot, program_metrics
+from rules.throughput import FORECAST_METRIC_KINDS
 from tests.rules.factories import initiative
 from webhooks.settings.rulefiles import default_rule_files, load_rules
 

@@ -18,7 +18,7 @@ from rules.explain import (
     forecast_trace,
     health_trace,
 )
-from rules.outlook import FORECAST_KEY
+from rules.throughput import FORECAST_KEY
 from rules.trace import Trace, shown
 from rules.wording import counted, with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root

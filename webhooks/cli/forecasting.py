@@ -13,8 +13,8 @@ import click
 
 from rules.config import AppConfig
 from rules.forecast import Forecast, WeekRow, forecast, render_histogram, weekly_histogram
-from rules.outlook import FORECAST_KEY, combined_days, epic_samples, program_samples
-from rules.throughput import Throughput
+from rules.outlook import combined_days, epic_samples, program_samples
+from rules.throughput import FORECAST_KEY, Throughput
 from rules.wording import with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.recompute.evaluation import Evaluation, IssueResult

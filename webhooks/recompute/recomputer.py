@@ -22,10 +22,12 @@ from rules.engine import Finding, ProblemLog, RuleSet, evaluate, health_of
 from rules.forecast import Forecast
 from rules.metrics import ProjectMetrics, project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
-from rules.outlook import FORECAST_KEY, combined_days, epic_forecast, forecast_values, program_forecast
-from rules.plan import STATE_KEY, announced_of, plan_writes, read_state
+from rules.outlook import combined_days, epic_forecast, forecast_values, program_forecast
+from rules.plan import announced_of, plan_writes, read_state
 from rules.program import Snapshot, program_metrics
+from rules.properties import STATE_KEY
 from rules.reasons import health_reason
+from rules.throughput import FORECAST_KEY
 from webhooks.recompute.evaluation import Evaluation, IssueResult
 from webhooks.recompute.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
 from webhooks.settings.clock import Clock

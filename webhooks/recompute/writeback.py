@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connector.writes import Refusal, Written
-from rules.baseline import BASELINE_KEY as BASELINE_KEY  # named here too for the recompute's callers
 from rules.baseline import Baseline, baseline_to_property
 from rules.config import AppConfig
 from rules.engine import Finding, deciding_rules
 from rules.model import Program, Project
-from rules.plan import STATE_KEY, WritePlan
+from rules.plan import WritePlan
+from rules.properties import BASELINE_KEY as BASELINE_KEY  # named here too for the recompute's callers
+from rules.properties import STATE_KEY
 from webhooks.store.siteproblems import SiteProblem
 from webhooks.telemetry.logs import log_event
 

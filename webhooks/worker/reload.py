@@ -28,6 +28,7 @@ from webhooks.telemetry.logs import log_event
 HOT_SECTIONS: Mapping[str, str] = {
     "rules": "rule_files", "comments": "comments", "outputs": "outputs",
     "dependencies": "dependency_link_types", "cost": "hourly_rate", "fields": "fields",
+    "forecast": "forecast",
 }
 # The sections that need a restart: the web side, the store, the schedules and Jira's client are
 # built from them once at start (the time zone too: the schedules' cron expressions are read in it).
