@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from tests.e2e.conftest import LiveFactory, link, pending_writes
 
+# Each change here is one delivery (and its writes' own): there is no burst to coalesce, so the worker
+# need not wait for more news before it recomputes.
+DEBOUNCE = 0.05
+
 
 def test_story_status_change_reaches_its_epic_and_initiative_by_webhook_alone(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.edit("PAY-12", {"status": "Done"})  # 3 points: PAY-2 24 -> 27 of 40, PAY-1 79 -> 82 of 162
     site.settle()
     assert site.outputs("PAY-2")["progress_pct"] == 67.5
@@ -16,7 +20,7 @@ def test_story_status_change_reaches_its_epic_and_initiative_by_webhook_alone(li
 
 
 def test_pmrollups_own_writes_arriving_as_webhooks_cause_no_further_recompute(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.edit("PAY-12", {"status": "Done"})
     site.settle()
     [done] = site.recomputes()
@@ -31,7 +35,7 @@ def test_pmrollups_own_writes_arriving_as_webhooks_cause_no_further_recompute(li
 
 
 def test_moving_a_story_between_epics_updates_both_epics(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.edit("PAY-12", {"parent": "PAY-3"})  # 3 open points leave PAY-2 for PAY-3
     site.settle()
     assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 37, 1)
@@ -41,7 +45,7 @@ def test_moving_a_story_between_epics_updates_both_epics(live: LiveFactory) -> N
 
 
 def test_a_link_between_two_epics_updates_both(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.edit("PAY-12", {"summary": "Ledger audit trail, signed"})  # a first evaluation of PAY-1
     site.settle()
     before = site.outputs("PAY-2")["dependencies_overdue"]
@@ -53,7 +57,7 @@ def test_a_link_between_two_epics_updates_both(live: LiveFactory) -> None:
 
 
 def test_on_data_center_moving_a_story_by_epic_link_updates_both_epics(live: LiveFactory) -> None:
-    site = live(flavor="datacenter")
+    site = live(debounce=DEBOUNCE, flavor="datacenter")
     site.sandbox.edit("PAY-12", {"fields": {"Epic Link": "PAY-3"}})
     site.settle()
     assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 37, 1)
@@ -62,7 +66,7 @@ def test_on_data_center_moving_a_story_by_epic_link_updates_both_epics(live: Liv
 
 
 def test_changes_outside_the_configured_jira_projects_are_skipped(live: LiveFactory) -> None:
-    site = live(projects=("OPS",))
+    site = live(debounce=DEBOUNCE, projects=("OPS",))
     site.sandbox.edit("PAY-12", {"status": "Done"})
     site.sandbox.edit("OPS-4", {"status": "Done"})
     site.settle()
@@ -72,7 +76,7 @@ def test_changes_outside_the_configured_jira_projects_are_skipped(live: LiveFact
 
 
 def test_a_blocker_finishing_updates_the_epics_it_blocks_even_in_another_program(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.edit("PAY-16", {"status": "Done"})  # PAY-16 (in PAY-3) blocks OPS-4 (in OPS-1, no program)
     site.settle()
     assert {r["key"] for r in site.recomputes()} == {"PAY-1", "OPS-1"}
@@ -81,7 +85,7 @@ def test_a_blocker_finishing_updates_the_epics_it_blocks_even_in_another_program
 
 
 def test_deleting_or_creating_a_story_updates_its_epic(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.delete("PAY-13")  # 2 open points leave PAY-2: 24 of 38
     site.settle()
     assert site.outputs("PAY-2")["progress_pct"] == round(100 * 24 / 38, 1)
@@ -93,7 +97,7 @@ def test_deleting_or_creating_a_story_updates_its_epic(live: LiveFactory) -> Non
 
 
 def test_one_story_change_reads_its_epics_items_only_and_the_rest_from_snapshots(live: LiveFactory) -> None:
-    site = live()
+    site = live(debounce=DEBOUNCE)
     site.sandbox.edit("PAY-12", {"status": "In Progress"})  # the first evaluation reads every epic
     site.settle()
     site.sandbox.clear_requests()

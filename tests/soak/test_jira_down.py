@@ -21,7 +21,7 @@ from tests.soak.traffic import (
     long_duration,
 )
 
-SHORT = Duration(seconds=3)
+SHORT = Duration(seconds=1.5)  # dozens of edits made inside Jira while pmrollup cannot reach it
 
 
 def down_run(program: GeneratedProgram, folder: Path, down: Duration) -> None:

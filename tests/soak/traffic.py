@@ -7,12 +7,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from bench.harness import comment_markers, config_for, gateway_for, recomputer_for
+from bench.harness import comment_markers, config_for, gateway_for, recomputer_for, wait_until
 from bench.seeds import GeneratedProgram
+from bench.service import log_events
 from sandbox.server import RunningSandbox
 from webhooks.store.inbox import SqliteInbox
 
@@ -64,6 +66,12 @@ class Traffic:
         else:
             change(story, {"status": self.rng.choice(("To Do", "In Progress", "In Review", "Done"))})
         self.done += 1
+
+
+def wait_worker_started(log: Path, timeout: float = 120.0) -> None:
+    """Wait until the `pmrollup worker` writing `log` says it has started (its imports done, its
+    signal handlers in place)."""
+    assert wait_until(lambda: bool(log_events(log, "worker.start")), timeout), log.read_text()[-2000:]
 
 
 def link(sandbox: RunningSandbox, blocker: str, dependent: str, attempts: int = 20) -> None:

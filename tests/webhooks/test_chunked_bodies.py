@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -38,15 +37,23 @@ def status_and_json(answer: bytes) -> tuple[int, dict[str, str]]:
     return int(head.split(b" ", 2)[1]), json.loads(body)
 
 
+@pytest.fixture(scope="module")
+def shared_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SqliteInbox]]:
+    """One gunicorn for the module: each case's broken body comes to a service that has already
+    answered the cases before it."""
+    folder = tmp_path_factory.mktemp("gunicorn")
+    write_app_yaml(folder, "inbox.sqlite3")
+    with gunicorn(folder, clean_environ(**{SECRET_ENV: SECRET})) as url:
+        yield url, SqliteInbox(folder / "inbox.sqlite3")
+
+
 @pytest.fixture(params=["werkzeug", "gunicorn"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, SqliteInbox]]:
+def server(request: pytest.FixtureRequest) -> tuple[str, SqliteInbox]:
     """The service over real HTTP, served as `pmrollup serve` serves it or as gunicorn does."""
     if request.param == "werkzeug":
-        yield request.getfixturevalue("live_url"), request.getfixturevalue("store")
-        return
-    write_app_yaml(tmp_path, "inbox.sqlite3")
-    with gunicorn(tmp_path, clean_environ(**{SECRET_ENV: SECRET})) as url:
-        yield url, SqliteInbox(tmp_path / "inbox.sqlite3")
+        return request.getfixturevalue("live_url"), request.getfixturevalue("store")
+    shared: tuple[str, SqliteInbox] = request.getfixturevalue("shared_gunicorn")
+    return shared
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
@@ -54,11 +61,13 @@ def test_a_broken_chunked_body_is_answered_400_with_a_hint_and_the_service_keeps
         server: tuple[str, SqliteInbox], case: str) -> None:
     url, store = server
     body, half_close = BROKEN[case]
+    stored = store.counts().deliveries_stored  # the shared gunicorn's store holds the cases before
     status, answer = status_and_json(raw_exchange(url, HEAD + b"\r\n" + body, half_close=half_close))
     assert status == 400, answer
     assert answer["error"].startswith("body could not be read")
     assert "chunked" in answer["hint"]
-    assert store.counts().deliveries_stored == 0
-    status, answer = status_and_json(raw_exchange(url, signed_request(issue_event("PAY-7"))))
+    assert store.counts().deliveries_stored == stored
+    delivery = issue_event(f"PAY-{sorted(BROKEN).index(case) + 7}")  # a new delivery for each case
+    status, answer = status_and_json(raw_exchange(url, signed_request(delivery)))
     assert (status, answer) == (202, {"status": "accepted"})
-    assert store.counts().deliveries_stored == 1
+    assert store.counts().deliveries_stored == stored + 1

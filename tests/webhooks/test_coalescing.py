@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from bench.delivery import Capture, capture_edits
+from bench.delivery import Capture
 from connector.client import Credentials, JiraGateway
 from connector.events import ACTED_EVENTS
 from rules.config import AppConfig, JiraSettings
+from rules.engine import RuleSet
 from sandbox.server import RunningSandbox
 from tests.conftest import LogCapture, SandboxFactory
 from tests.webhooks.conftest import FakeClock, make_config
@@ -67,14 +68,14 @@ class Recorder:
 class Service:
     """A worker with the service's Router and recompute on one gateway, over a real SQLite store."""
 
-    def __init__(self, sandbox: RunningSandbox, config: AppConfig, clock: FakeClock) -> None:
+    def __init__(self, sandbox: RunningSandbox, config: AppConfig, clock: FakeClock, rules: RuleSet) -> None:
         email, token = sandbox.admin_auth
         self.sandbox = sandbox
         self.config = config
         self.store = SqliteInbox(config.store_path)
         self.gateway = JiraGateway(config, Credentials(sandbox.url, email, token))
         self.gateway.field_ids()  # a running worker has its field catalog
-        self.recorder = Recorder(TargetRecompute(config, self.gateway, rules_for(config), self.store))
+        self.recorder = Recorder(TargetRecompute(config, self.gateway, rules, self.store))
         self.worker = Worker(self.store, Router(config, self.gateway), self.recorder, config, clock=clock)
 
     def receive(self, bodies: Sequence[bytes]) -> None:
@@ -100,15 +101,35 @@ def points(edits: int, epics: Sequence[str] = EPICS) -> list[tuple[str, Mapping[
     return [(keys[n % len(keys)], {"fields": {"Story Points": 2 + n // len(keys)}}) for n in range(edits)]
 
 
+def capture_edits(sandbox: RunningSandbox, edits: Sequence[tuple[str, Mapping[str, Any]]]) -> list[bytes]:
+    """Make edits inside the sandbox (its Flask app, no socket: the edits are not what is measured) and
+    return the webhook deliveries they caused, as Jira sent them."""
+    capture = Capture(sandbox)
+    client = sandbox.app.test_client()
+    try:
+        for key, body in edits:
+            answer = client.post(f"/sandbox/issues/{key}", json=dict(body))
+            assert answer.status_code < 400, answer.get_data(as_text=True)
+        return capture.taken()
+    finally:
+        capture.close()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    """The shipped rules, loaded once for the module (a RuleSet is frozen)."""
+    return rules_for(AppConfig())
+
+
 def test_burst_about_stories_of_several_epics_is_one_program_target_and_one_recompute(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet) -> None:
     sandbox = sandbox_factory(seed())
-    service = Service(sandbox, config_for(tmp_path), clock)
+    service = Service(sandbox, config_for(tmp_path), clock, rules)
     service.receive(capture_edits(sandbox, points(150)))
     service.worker.run_once()
     counts = service.store.counts()
@@ -123,9 +144,10 @@ def test_burst_about_stories_of_several_epics_is_one_program_target_and_one_reco
 
 @pytest.mark.parametrize("deliveries", [1, 100, 250])
 def test_routing_n_deliveries_costs_at_most_one_search_per_hundred(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, deliveries: int) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet,
+        deliveries: int) -> None:
     sandbox = sandbox_factory(seed())
-    service = Service(sandbox, config_for(tmp_path), clock)
+    service = Service(sandbox, config_for(tmp_path), clock, rules)
     edits = points(deliveries)
     edits[0] = (edits[0][0], {"parent": "PAY-5"})  # a story moved: placed itself, in the same search
     bodies = capture_edits(sandbox, edits)
@@ -137,17 +159,17 @@ def test_routing_n_deliveries_costs_at_most_one_search_per_hundred(
 
 
 def test_story_delivery_under_a_known_epic_costs_no_jira_request_to_route(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet) -> None:
     sandbox = sandbox_factory(seed())
     config = config_for(tmp_path)
-    first = Service(sandbox, config, clock)
+    first = Service(sandbox, config, clock, rules)
     first.recorder(Target("program", "PAY-1"))  # the program was computed before: its epics were read
     first.receive(capture_edits(sandbox, [(stories_of("PAY-3")[0], {"fields": {"Story Points": 8}})]))
     sandbox.clear_requests()
     first.worker.route_pending()
     assert sandbox.requests("/rest/") == []
     # The map is durable: a worker started afterwards (a restart) routes from it too.
-    again = Service(sandbox, config, clock)
+    again = Service(sandbox, config, clock, rules)
     again.receive(capture_edits(sandbox, [(stories_of("PAY-4")[0], {"status": "In Progress"})]))
     sandbox.clear_requests()
     again.worker.route_pending()
@@ -160,9 +182,10 @@ def test_story_delivery_under_a_known_epic_costs_no_jira_request_to_route(
 
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
 def test_epic_moved_to_another_initiative_is_routed_to_the_new_one(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, flavor: str) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet,
+        flavor: str) -> None:
     sandbox = sandbox_factory(seed(), flavor)
-    service = Service(sandbox, config_for(tmp_path, flavor), clock)
+    service = Service(sandbox, config_for(tmp_path, flavor), clock, rules)
     service.recorder(Target("program", "PAY-1"))  # PAY-2 is known under PAY-1
     story = stories_of("PAY-2")[0]
     service.receive(capture_edits(sandbox, [("PAY-2", {"parent": "PAY-6"}),
@@ -184,9 +207,10 @@ def test_epic_moved_to_another_initiative_is_routed_to_the_new_one(
 
 
 def test_a_move_whose_delivery_was_lost_is_found_by_the_recompute_and_routed_again(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, logs: LogCapture) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet,
+        logs: LogCapture) -> None:
     sandbox = sandbox_factory(seed())
-    service = Service(sandbox, config_for(tmp_path), clock)
+    service = Service(sandbox, config_for(tmp_path), clock, rules)
     service.recorder(Target("program", "PAY-1"))  # PAY-3 is known under PAY-1
     sandbox.edit("PAY-3", {"parent": "PAY-6"})  # and its delivery never arrives
     service.receive(capture_edits(sandbox, [(stories_of("PAY-3")[0], {"fields": {"Story Points": 4}})]))
@@ -201,9 +225,10 @@ def test_a_move_whose_delivery_was_lost_is_found_by_the_recompute_and_routed_aga
 
 
 def test_one_bad_delivery_in_a_batch_does_not_hold_up_the_others(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, logs: LogCapture) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet,
+        logs: LogCapture) -> None:
     sandbox = sandbox_factory(seed())
-    service = Service(sandbox, config_for(tmp_path), clock)
+    service = Service(sandbox, config_for(tmp_path), clock, rules)
     bodies = capture_edits(sandbox, [(s, {"status": "In Progress"}) for s in stories_of("PAY-5")[:5]])
     bad = json.loads(bodies[2])
     bad["issue"]["fields"]["parent"]["key"] = "PAY-5 OR project = X"
@@ -216,9 +241,9 @@ def test_one_bad_delivery_in_a_batch_does_not_hold_up_the_others(
 
 
 def test_stories_whose_delivery_names_no_epic_are_placed_together_not_one_search_each(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet) -> None:
     sandbox = sandbox_factory(seed())
-    service = Service(sandbox, config_for(tmp_path), clock)
+    service = Service(sandbox, config_for(tmp_path), clock, rules)
     stories = stories_of("PAY-3")[:5]
     bodies = capture_edits(sandbox, [(s, {"fields": {"Story Points": 3}}) for s in stories])
     for n, body in enumerate(bodies):  # each names the initiative as its parent, which is no epic
@@ -237,9 +262,9 @@ def test_stories_whose_delivery_names_no_epic_are_placed_together_not_one_search
 
 
 def test_deleted_stories_naming_no_epic_are_routed_from_the_search_their_batch_made(
-        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock) -> None:
+        sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet) -> None:
     sandbox = sandbox_factory(seed())
-    service = Service(sandbox, config_for(tmp_path), clock)
+    service = Service(sandbox, config_for(tmp_path), clock, rules)
     capture = Capture(sandbox)
     try:
         for story in stories_of("PAY-4")[:3]:

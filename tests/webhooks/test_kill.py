@@ -25,7 +25,7 @@ def test_deliveries_accepted_before_a_kill_are_all_processed_after_restart(
     keys = [f"PAY-{n}" for n in range(60)]
     for key in keys[:40]:
         post(client, key)
-    command = [sys.executable, str(WORKER_SCRIPT), config.store_path, str(done), "--delay", "0.05"]
+    command = [sys.executable, str(WORKER_SCRIPT), config.store_path, str(done), "--delay", "0.02"]
     first = subprocess.Popen(command)
     try:
         for key in keys[40:]:  # more news arrives while the worker runs
