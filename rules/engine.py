@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -75,7 +76,23 @@ def rule_set(sources: Sequence[RuleSource]) -> RuleSet:
 
 
 def compile_rules(sources: Sequence[RuleSource]) -> tuple[list[Rule], list[RuleError]]:
-    """Compile rule files' text, in order; return the good rules and every problem found."""
+    """Compile rule files' text, in order; return the good rules and every problem found.
+
+    The same files' text compiles to the same rules, so what compiled cleanly is kept for the
+    process (compiling every expression and template is most of what loading rules costs)."""
+    if any(source.error is not None for source in sources):
+        return _compiled(sources)
+    rules, clean = _compiled_once(tuple((source.file, source.text) for source in sources))
+    return (list(rules), []) if clean else _compiled(sources)  # errors are raised fresh each time
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_once(texts: tuple[tuple[str, str], ...]) -> tuple[tuple[Rule, ...], bool]:
+    rules, errors = _compiled([RuleSource(file, text) for file, text in texts])
+    return tuple(rules), not errors
+
+
+def _compiled(sources: Sequence[RuleSource]) -> tuple[list[Rule], list[RuleError]]:
     rules: list[Rule] = []
     errors: list[RuleError] = []
     seen: dict[str, str] = {}

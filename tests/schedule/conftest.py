@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -26,7 +25,7 @@ from tests.conftest import SandboxFactory
 from webhooks.cli.main import main
 from webhooks.cli.trialconfig import trial_app_yaml
 from webhooks.recompute.services import gateway_for
-from webhooks.schedules.schedule import FIRST_SWEEP, start_in_background
+from webhooks.schedules.schedule import start_in_background
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox, Target
 from webhooks.worker.recomputing import build_worker
@@ -164,23 +163,15 @@ def running_worker(here: Site) -> Iterator[None]:
         thread.join(60)
 
 
-# What APScheduler logs once a job has left the scheduler (after its remove_job let go of the lock).
-FIRST_SWEEP_REMOVED = f"Removed job {FIRST_SWEEP}"
-
-
 @contextmanager
-def serve_schedules(here: Site, caplog: pytest.LogCaptureFixture) -> Iterator[SqliteInbox]:
+def serve_schedules(here: Site) -> Iterator[SqliteInbox]:
     """Run the schedules `pmrollup serve` runs (start_in_background) on the site's store in this process,
-    until the block ends; then stop them, once the first-sweep job has left them. A stop while that job
-    removes itself never returns: APScheduler's shutdown(wait=True) holds the job stores' lock while it
-    waits for the job, and the job's remove_job waits for that lock."""
-    caplog.set_level(logging.INFO, logger="apscheduler")
+    until the block ends; then stop them."""
     config = load_config(here.config_path)
     store = SqliteInbox(config.store_path)
     stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
     try:
         yield store
-        wait_for("the first-sweep job to leave the schedules", lambda: FIRST_SWEEP_REMOVED in caplog.messages)
     finally:
         stop()
 

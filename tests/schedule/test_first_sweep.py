@@ -24,7 +24,14 @@ from tests.schedule.conftest import (
     store_runs,
     wait_for,
 )
-from webhooks.schedules.schedule import FIRST_SWEEP, FIRST_SWEEP_STALE_SECONDS, Schedule, first_sweep_attempt
+from webhooks.recompute.services import gateway_for
+from webhooks.schedules.schedule import (
+    FIRST_SWEEP,
+    FIRST_SWEEP_STALE_SECONDS,
+    Schedule,
+    first_sweep_attempt,
+    start_in_background,
+)
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import RunRecord, SqliteInbox, Target
 
@@ -56,7 +63,7 @@ def schedule_for(here: Site, environ: dict[str, str] | None = None) -> tuple[Sch
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_jira_edit(
-        site: SiteFactory, logs: LogCapture, caplog: pytest.LogCaptureFixture, shape: str) -> None:
+        site: SiteFactory, logs: LogCapture, shape: str) -> None:
     here = site(schedule=NO_SCHEDULED_RUNS)
     sandbox, store = here.sandbox, here.store_path
     assert len(empty_outputs(sandbox)) == len(OUTPUTS) * len(PROGRAMS_AND_PROJECTS)
@@ -76,7 +83,7 @@ def test_the_first_start_on_a_fresh_store_fills_every_output_field_without_any_j
     listings = len(searches(sandbox))
     # The restart: the schedules start again on the store, in this process (the schedules of serve and
     # of scheduler alike; what they decide comes from the store, which the first processes wrote).
-    with serve_schedules(here, caplog):
+    with serve_schedules(here):
         wait_for("the restart's decision on the first sweep", lambda: bool(logs.named("schedule.skipped")),
                  timeout=60)
     [skipped] = logs.named("schedule.skipped")
@@ -146,9 +153,23 @@ def test_an_attempt_whose_process_died_is_taken_over_after_an_hour() -> None:
 
 
 def test_the_in_process_schedules_of_pmrollup_serve_sweep_a_fresh_store_at_start(
-        site: SiteFactory, caplog: pytest.LogCaptureFixture) -> None:
+        site: SiteFactory) -> None:
     here = site(schedule=NO_SCHEDULED_RUNS)
-    with serve_schedules(here, caplog) as store:
+    with serve_schedules(here) as store:
         wait_for("the first sweep to finish", lambda: all(
             outcome is not None for _, outcome in runs(Path(store.path), FIRST_SWEEP) or [("", None)]))
     assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")]
+
+
+def test_a_stop_during_the_first_sweep_returns_once_the_sweep_is_done(site: SiteFactory) -> None:
+    here = site(schedule=NO_SCHEDULED_RUNS)
+    here.sandbox.faults(latency_ms=150)  # the first sweep's reads take a while
+    config = load_config(here.config_path)
+    store = SqliteInbox(config.store_path)
+    stop = start_in_background(config, store, lambda: gateway_for(config, here.env()))
+    wait_for("the first sweep to ask Jira", lambda: bool(here.sandbox.requests()))
+    stopping = threading.Thread(target=stop, name="stop-during-first-sweep")
+    stopping.start()  # SIGTERM to `pmrollup serve` while its first sweep runs
+    stopping.join(120)
+    assert not stopping.is_alive(), "the schedules never stopped: the first sweep's job held them"
+    assert drain_targets(store) == [EVERY_PROJECT, Target("project", "OPS-1")], "the sweep ran to its end"

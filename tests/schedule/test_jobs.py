@@ -133,10 +133,10 @@ def test_scheduled_targets_coalesce_with_what_webhooks_already_queued(site: Site
 
 
 def test_the_in_process_scheduler_of_pmrollup_serve_runs_until_stopped(
-        site: SiteFactory, caplog: pytest.LogCaptureFixture) -> None:
+        site: SiteFactory) -> None:
     here = site(schedule={"sweep": "* * * * * *", "digest": NEVER, "catchup": NEVER})
     before = set(threading.enumerate())
-    with serve_schedules(here, caplog) as store:
+    with serve_schedules(here) as store:
         deadline = time.monotonic() + 10
         while not _finished(store.last_run("sweep")) and time.monotonic() < deadline:
             time.sleep(0.05)

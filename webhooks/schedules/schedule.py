@@ -175,10 +175,15 @@ def build_scheduler(schedule: Schedule, blocking: bool = False) -> BaseScheduler
         scheduler.add_job(schedule.run, schedule.triggers[job], args=[job], id=job, name=job,
                           coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE_SECONDS)
 
+    swept = threading.Event()
+
     def owe_first_sweep() -> None:
-        """Sweep a store that never swept, at start; until it has, look again every minute."""
-        if schedule.first_sweep():
-            scheduler.remove_job(FIRST_SWEEP)
+        """Sweep a store that never swept, at start; until it has, look again every minute.
+
+        Once swept, the job stays and returns at once: removing itself would need the job stores'
+        lock, which a shutdown waiting for this very job holds (a stop during the first sweep hung)."""
+        if not swept.is_set() and schedule.first_sweep():
+            swept.set()
 
     scheduler.add_job(owe_first_sweep, IntervalTrigger(seconds=FIRST_SWEEP_RETRY_SECONDS,
                                                        timezone=schedule.zone),
