@@ -151,7 +151,7 @@ def settle(sandbox: RunningSandbox, store: SqliteInbox, timeout: float = 60.0) -
         counts = store.counts()
         busy = counts.deliveries_pending or counts.targets_pending or counts.targets_leased
         quiet = quiet + 1 if idle and not busy else 0
-        time.sleep(0.1)
+        time.sleep(0.02)
 
 
 LiveFactory = Callable[..., Live]

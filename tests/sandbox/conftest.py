@@ -33,7 +33,7 @@ class Receiver:
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app, threaded=True,
                                                    request_handler=_Quiet)
         self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

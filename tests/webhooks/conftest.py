@@ -84,7 +84,7 @@ def client(app: Flask) -> FlaskClient:
 def live_url(app: Flask) -> Iterator[str]:
     """Serve the app over real HTTP on an ephemeral loopback port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
