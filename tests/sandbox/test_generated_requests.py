@@ -88,7 +88,7 @@ def test_no_generated_request_gets_a_server_error(sandbox_factory: SandboxFactor
     assert session.post(f"{sandbox.url}/rest/api/2/issue/PAY-2/comment", json={"body": "Seen"},
                         timeout=30).status_code == 201
 
-    @settings(max_examples=20, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=8,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(path=values_for(rule), body=BODIES, params=PARAMETERS)
     def one_request(path: dict[str, Any], body: str | None, params: dict[str, str]) -> None:
