@@ -14,7 +14,7 @@ from webhooks.schedules.schedule import Schedule
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
 
-HEADER = "||Project||Health||Progress||Scope growth||Budget used||Open dependencies||"
+HEADER = "||Project||Health||Progress||Scope growth||Budget used||Open dependencies||P85 forecast||"
 
 
 def digests(here: Site, key: str = "PAY-1") -> list[str]:
@@ -60,7 +60,10 @@ def test_the_next_digest_says_what_changed_since_the_last(site: SiteFactory,
     assert "What changed since 2026-03-16" in latest
     [line] = [x for x in latest.splitlines() if x.startswith("* PAY-2:")]
     assert "progress 60.0% → " in line
-    assert not any(x.startswith("* WEB-1:") for x in latest.splitlines())
+    assert "p85 forecast " in line and "days earlier)" in line, "a story done brings the forecast in"
+    # Nothing was done on WEB-1 for a week: only its forecast moved, a week later.
+    [idle] = [x for x in latest.splitlines() if x.startswith("* WEB-1:")]
+    assert idle.startswith("* WEB-1: p85 forecast ") and idle.endswith("(7 days later)"), idle
     stored = here.get(f"/rest/api/2/issue/PAY-1/properties/{DIGEST_PROPERTY}")["value"]
     assert stored["date"] == "2026-03-23" and stored["previous"]["date"] == "2026-03-16"
 

@@ -25,6 +25,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("scope_growth_pct", "Scope growth", "%"),
     ("budget_used_pct", "Budget used", "%"),
     ("dependencies_open", "Open dependencies", ""),
+    ("forecast_p85_date", "P85 forecast", ""),
 )
 
 
@@ -96,11 +97,21 @@ def changes_between(before: Mapping[str, Mapping[str, object]] | None,
             if isinstance(old, int | float) and isinstance(new, int | float) and metric != "health":
                 change = fixed(as_decimal(new) - as_decimal(old), 1, thousands=True)
                 text += f" ({'' if change.startswith('-') else '+'}{change})"
+            elif (moved_days := _days_between(old, new)) is not None:
+                text += f" ({counted(abs(moved_days), 'day')} {'later' if moved_days > 0 else 'earlier'})"
             moved.append(text)
         if moved:
             lines.append(f"{name}: " + "; ".join(moved))
     lines += [f"{key}: no longer in the program" for key in before if key not in after]
     return lines
+
+
+def _days_between(old: object, new: object) -> int | None:
+    """Return how many days a date figure moved (ISO dates as the digest keeps them), else None."""
+    try:
+        return (date.fromisoformat(str(new)) - date.fromisoformat(str(old))).days
+    except ValueError:
+        return None
 
 
 def _cell(text: str) -> str:
