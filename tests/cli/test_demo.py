@@ -210,6 +210,13 @@ def test_demo_plays_the_whole_story_and_exits_0(plays: Plays) -> None:
     assert "Program view: PAY-1 Launch instant payouts" in stdout
     assert "computes the same values Jira holds, with nothing left to write: yes" in stdout
     assert '"event"' not in stdout + stderr, "the service's JSON log belongs in its log file"
+    # Why it is red, on the issue and explained down to the issues; when it will be done.
+    assert "PAY-2  off-track: budget 110 % used" in stdout
+    assert "$ pmrollup explain PAY-2 budget_used_pct" in stdout
+    assert "budget_used_pct = 100 x actual_cost / budget = 100 x 66,000 / 60,000 = 110" in stdout
+    assert any(line.split()[:2] == ["PAY-12", "40,000"] for line in whole.out), "the cost booked is listed"
+    view = stdout[stdout.index("Program view: PAY-1"):]
+    assert "due" in view.splitlines()[1] and view.splitlines()[1].rstrip().endswith("P85 forecast")
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])

@@ -26,6 +26,7 @@ from rules.wording import counted
 from sandbox.server import RunningSandbox, start_sandbox
 from webhooks.cli.admin import register_webhook
 from webhooks.cli.base import CommandError
+from webhooks.cli.explaining import explained, render
 from webhooks.cli.serving import Service
 from webhooks.cli.story import PROGRAM, SEED, STORY, TODAY, Step, app_yaml
 from webhooks.cli.tables import cell, render_table
@@ -141,6 +142,9 @@ class Demo:
             self.echo(self.reasons_table(issues))
             self.echo("")
             self.echo(self.comments_table(issues))
+            if step.explain is not None:
+                self.echo("")
+                self.echo(self.explanation(*step.explain))
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
         """Wait until the sandbox has sent every delivery and the inbox has processed them all."""
@@ -183,6 +187,13 @@ class Demo:
         rows = [[issue.key, str(issue.outputs.get(REASON))] for issue in issues if issue.outputs.get(REASON)]
         title = f"Why, as the field {self._field_name(REASON)!r} says"
         return render_table(["issue", "reason"], rows, title) if rows else f"{title}: every issue is on track"
+
+    def explanation(self, key: str, metric: str) -> str:
+        """Show what `pmrollup explain KEY METRIC` prints: the figure's inputs and its arithmetic."""
+        assert self.config is not None
+        result, traces = explained(self.config, key, metric, self.reader())
+        shown = render(result.key, result.summary, traces, brief=False)
+        return f"$ pmrollup explain {key} {metric}\n{shown}"
 
     def comments_table(self, issues: Sequence[Program | Project]) -> str:
         """Render the pmrollup comments posted on these issues since the last table."""

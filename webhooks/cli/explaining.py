@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from connector.client import JiraGateway
 from rules.config import AppConfig
 from rules.explain import (
     GROUPS,
@@ -24,6 +25,7 @@ from rules.wording import counted, with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.cli.forecasting import Outlook, outlook_of
 from webhooks.cli.tables import render_table
+from webhooks.recompute.evaluation import IssueResult
 from webhooks.recompute.services import rules_for
 
 # The order figures are shown in when no METRIC is named.
@@ -43,20 +45,26 @@ ORDER = ("projects", "progress", "scope", "schedule", "dependencies", "budget", 
 @pass_root
 def explain_command(root: RootOptions, key: str, metric: str | None, as_json: bool) -> int:
     name = known_name(metric)
-    config = root.load()
-    outlook = outlook_of(config, key.strip().upper(), config.forecast.trials)
-    result = outlook.result
-    if name is not None and name not in GROUPS and name not in LEVEL_NAMES[result.level]:
-        other = "program" if result.level == "project" else "project"
-        raise CommandError(f"{name} is a figure of {with_article(other)}, and {result.key} is "
-                           f"{with_article(result.level)}", 2)
-    chosen = chosen_traces(traces_of(outlook, config), name)
+    result, chosen = explained(root.load(), key, name)
     if as_json:
         print(json.dumps({"key": result.key, "level": result.level, "summary": result.summary,
                           "metric": name, "traces": [t.as_dict() for t in chosen]}, indent=2))
     else:
         print(render(result.key, f"{result.summary} ({result.level})", chosen, brief=name is None))
     return 0
+
+
+def explained(config: AppConfig, key: str, name: str | None, gateway: JiraGateway | None = None
+              ) -> tuple[IssueResult, list[Trace]]:
+    """Evaluate KEY without writing and return its result and the traces asked for (`name` a metric or
+    a group word, None for all), through `gateway`, else the Jira the environment names."""
+    outlook = outlook_of(config, key.strip().upper(), config.forecast.trials, gateway)
+    result = outlook.result
+    if name is not None and name not in GROUPS and name not in LEVEL_NAMES[result.level]:
+        other = "program" if result.level == "project" else "project"
+        raise CommandError(f"{name} is a figure of {with_article(other)}, and {result.key} is "
+                           f"{with_article(result.level)}", 2)
+    return result, chosen_traces(traces_of(outlook, config), name)
 
 
 def known_name(metric: str | None) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from connector.client import JiraGateway
 from rules.config import AppConfig
 from rules.forecast import Forecast, WeekRow, forecast, render_histogram, weekly_histogram
 from rules.outlook import combined_days, epic_samples, program_samples
@@ -65,9 +66,10 @@ def forecast_command(root: RootOptions, key: str, as_json: bool, trials: int | N
     return 0
 
 
-def outlook_of(config: AppConfig, key: str, trials: int) -> Outlook:
-    """Evaluate KEY's program (or KEY alone) without writing, and forecast KEY from what it read."""
-    gateway = gateway_for(config)
+def outlook_of(config: AppConfig, key: str, trials: int, gateway: JiraGateway | None = None) -> Outlook:
+    """Evaluate KEY's program (or KEY alone) without writing, and forecast KEY from what it read
+    (through `gateway`, else the Jira the environment names)."""
+    gateway = gateway or gateway_for(config)
     where = gateway.locate(key)
     recomputer = recomputer_for(config, gateway=gateway)
     if where.level not in ("program", "project"):

@@ -43,6 +43,7 @@ class Step:
     title: str
     changes: tuple[Change, ...]
     expect: str
+    explain: tuple[str, str] | None = None  # (key, metric): a figure the step turns red, explained
 
 
 STORY = (
@@ -67,7 +68,8 @@ STORY = (
     Step("Costs are booked beyond the budget",
          (Change("PAY-12", {"fields": {"Cost": 40000}}, "PAY-12 Ledger audit trail: Cost 40,000 booked"),),
          "PAY-2 has spent 66,000 of its 60,000 budget at 60 % progress: a budget overrun and a low "
-         "cost performance on PAY-2, and the initiative's cost performance drops."),
+         "cost performance on PAY-2, and the initiative's cost performance drops.",
+         explain=("PAY-2", "budget_used_pct")),
     Step("A blocker lands",
          (Change("WEB-8", {"status": "Done"}, "WEB-8 (blocks PAY-15 in PAY-3) -> Done"),),
          "PAY-3's overdue dependency is gone, so its warning and label clear, without a comment: it was "
