@@ -109,7 +109,7 @@ def test_health_names_the_rules_that_decided_it_and_the_values_they_saw(run: Run
     assert f"health = off-track: decided by {', '.join(critical)}" in out
     [creep] = [line for line in out.splitlines() if line.startswith("  scope-creep-critical ")]
     assert "held" in creep and "scope_growth_pct > 25" in creep and "scope_growth_pct = 30" in creep
-    assert "health_reason = off-track: scope grew" in out
+    assert "health_reason = off-track: " in out and "scope grew 30.0 % since 2026-02-02" in out
 
 
 def test_forecast_names_the_remaining_count_the_basis_and_the_samples(run: Run) -> None:

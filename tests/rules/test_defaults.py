@@ -10,6 +10,7 @@ import pytest
 from rules.engine import ProblemLog, RuleSet, evaluate
 from rules.metrics import project_metrics
 from rules.program import program_metrics
+from rules.throughput import FORECAST_METRIC_KINDS
 from tests.rules.factories import epic, initiative
 from webhooks.settings.rulefiles import default_rule_files, load_rules
 
@@ -38,9 +39,10 @@ def fired(rules: RuleSet, level: str, values: dict[str, Any],
             for f in evaluate(rules, level, key, key.split("-")[0], values, TODAY, {}, log)}
 
 
-def test_shipped_files_cover_the_five_concerns() -> None:
+def test_shipped_files_cover_the_six_concerns() -> None:
     names = sorted(p.rsplit("/", 1)[-1] for p in default_rule_files())
-    assert names == ["alignment.yaml", "budget.yaml", "dependencies.yaml", "schedule.yaml", "scope.yaml"]
+    assert names == ["alignment.yaml", "budget.yaml", "dependencies.yaml", "forecast.yaml", "schedule.yaml",
+                     "scope.yaml"]
 
 
 def test_all_null_metrics_fire_nothing_and_report_no_problem(shipped: RuleSet) -> None:
@@ -152,3 +154,50 @@ def test_project_scope_message_shows_the_figures_its_growth_comes_from(shipped: 
         scope_growth_pct=50.0, points_total=0.0, items_total=3, baseline_points=0.0, baseline_items=2,
         baseline_date=date(2024, 1, 2), scope_added=1, scope_removed=0))
     assert "0 points in 3 items now, against 0 points in 2 items then" in by_items["scope-creep-critical"]
+
+
+def forecast_of(due: date | None, p50: date | None, p85: date | None, on_time: float | None,
+                **more: Any) -> dict[str, Any]:
+    """An open epic with a published forecast: its P50 and P85 dates against its due date."""
+    return empty_project(due_date=due, forecast_p50_date=p50, forecast_p85_date=p85,
+                         forecast_p95_date=p85, on_time_probability=on_time, forecast_basis="epic",
+                         throughput_per_week=3.5, forecast_slip_days=None if p85 is None or due is None
+                         else (p85 - due).days, **more)
+
+
+def program_forecast_of(due: date | None, p50: date | None, p85: date | None,
+                        on_time: float | None) -> dict[str, Any]:
+    """An open initiative with the same published forecast."""
+    shared = ("due_date", "on_time_probability", *FORECAST_METRIC_KINDS)
+    forecast = forecast_of(due, p50, p85, on_time)
+    return {**empty_program(), **{m: v for m, v in forecast.items() if m in shared}}
+
+
+@pytest.mark.parametrize("level", ["project", "program"])
+def test_a_p85_after_the_due_date_warns_and_a_p50_after_it_is_critical_alone(shipped: RuleSet,
+                                                                              level: str) -> None:
+    due = date(2024, 3, 1)
+    make = forecast_of if level == "project" else program_forecast_of
+    prefix = "" if level == "project" else "program-"
+    on_time = make(due, date(2024, 2, 10), date(2024, 2, 25), 0.93)
+    late = make(due, date(2024, 2, 20), date(2024, 3, 8), 0.71)
+    very_late = make(due, date(2024, 3, 12), date(2024, 4, 2), 0.22)
+    beyond = make(due, None, None, 0.0)
+    forecast_rules = {f"{prefix}forecast-late", f"{prefix}forecast-very-late"}
+
+    def said(values: dict[str, Any]) -> dict[str, str]:
+        return {rule: severity for rule, severity in fired(shipped, level, values).items()
+                if rule in forecast_rules}
+
+    assert said(on_time) == {}
+    assert said(late) == {f"{prefix}forecast-late": "warning"}
+    assert said(very_late) == {f"{prefix}forecast-very-late": "critical"}
+    assert said(beyond) == {f"{prefix}forecast-very-late": "critical"}
+    assert said(make(None, date(2024, 3, 12), date(2024, 4, 2), None)) == {}, "no due date, nothing late"
+
+
+def test_an_epic_already_overdue_is_left_to_the_overdue_rule(shipped: RuleSet) -> None:
+    values = forecast_of(date(2024, 1, 10), date(2024, 3, 12), date(2024, 4, 2), 0.0, is_overdue=True,
+                         days_overdue=6)
+    found = fired(shipped, "project", values)
+    assert "project-overdue" in found and "forecast-very-late" not in found
