@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -133,3 +135,12 @@ def test_the_check_sees_an_import_against_the_order() -> None:
     store, cli = room_of("webhooks.store.inbox", levels), room_of("webhooks.cli.main", levels)
     assert store is not None and cli is not None and store[0] > cli[0]
     assert room_of("rules.plan", levels) == (len(levels) - 1, "rules")
+
+
+def test_the_web_side_loads_neither_numpy_nor_rule_engine() -> None:
+    # A gunicorn worker imports the web side: numpy and rule-engine's parser cost it half a second each.
+    probe = "import sys, webhooks.app; print(sorted({'numpy', 'rule_engine'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
