@@ -31,11 +31,12 @@ def machine() -> dict[str, Any]:
 
 def benchmarks(quick: bool) -> list[tuple[str, Measure, tuple[str, ...]]]:
     """Return (name, measure, flavors) for every benchmark, imported lazily."""
-    from bench import coalescing, full, ingest, memory, one_change, peer
+    from bench import coalescing, forecasts, full, ingest, memory, one_change, peer
 
     return [
         ("one_change", one_change.measure, FLAVORS),
         ("full", full.measure, FLAVORS),
+        ("forecast", forecasts.measure, ("cloud",)),
         ("memory", memory.measure, ("cloud",)),
         ("peer", peer.quick_measure if quick else peer.measure, ("cloud",)),
         ("coalescing", coalescing.quick_measure if quick else coalescing.measure, ("cloud",)),

@@ -1,19 +1,25 @@
-"""Generate a program at scale as a sandbox seed: epics, stories, baselines and cross-epic links."""
+"""Generate a program at scale as a sandbox seed: epics, stories, baselines and cross-epic links, and
+finished stories whose histories spread their done days over the forecast's window."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from rules.baseline import BASELINE_KEY
+from rules.throughput import ForecastSettings
 from webhooks.cli.trialconfig import trial_app_yaml
 
 PROGRAM_PROJECT = "PRG"
 OUTSIDE_PROJECT = "EXT"
 TODAY = "2026-03-16"
-STATUSES = ("To Do", "In Progress", "In Review", "Done")
+OPEN_STATUSES = ("To Do", "In Progress", "In Review")
 POINTS = (1, 2, 3, 5, 8)
+DONE_SHARE = 0.4  # of each epic's stories: 80 of 200 done over the window, about one a day
+WINDOW_DAYS = ForecastSettings().window_days  # the days before TODAY throughput is counted over
+CYCLE_DAYS = (1, 10)  # how long a finished story was in progress, fewest and most days
 
 FIELDS = [
     {"name": "Story Points", "type": "number"},
@@ -124,6 +130,7 @@ def program_seed(shape: Shape = FULL) -> GeneratedProgram:
         epic_fields: dict[str, Any] = {"Budget": 40_000 + 1_000 * (e % 7), "Cost": 500 * (e % 5),
                                        "Start date": start.isoformat(), "Due date": due.isoformat()}
         stories = []
+        finished = _done_days(epic, shape.stories_per_epic)
         for s in range(shape.stories_per_epic):
             key = next_key(project)
             stories.append(key)
@@ -132,8 +139,13 @@ def program_seed(shape: Shape = FULL) -> GeneratedProgram:
                 fields["Cost"] = 100 * (1 + s % 9)
             if s % 3 == 0:
                 fields["Due date"] = (start + timedelta(days=(e * 7 + s) % 120)).isoformat()
-            issues.append({"key": key, "type": "Story", "summary": f"Story {s + 1} of epic {e + 1}",
-                           "status": STATUSES[(e + s) % len(STATUSES)], "parent": epic, "fields": fields})
+            story: dict[str, Any] = {"key": key, "type": "Story", "summary": f"Story {s + 1} of epic {e + 1}",
+                                     "status": OPEN_STATUSES[(e + s) % len(OPEN_STATUSES)], "parent": epic,
+                                     "fields": fields}
+            if s in finished:
+                story["status"] = "Done"
+                story["history"] = _finished_history(*finished[s])
+            issues.append(story)
         stories_of[epic] = tuple(stories)
         epic_issue: dict[str, Any] = {"key": epic, "type": "Epic", "summary": f"Epic {e + 1}",
                                       "status": "In Progress" if e % 4 else "To Do", "parent": initiative,
@@ -167,6 +179,25 @@ def program_seed(shape: Shape = FULL) -> GeneratedProgram:
                             outside_blockers=tuple(outside),
                             points_of={i["key"]: i["fields"]["Story Points"] for i in issues
                                        if i["type"] == "Story"})
+
+
+def _done_days(epic: str, stories: int) -> dict[int, tuple[date, date]]:
+    """Choose which of an epic's stories are done (DONE_SHARE of them) and when each was started and
+    finished: done days drawn uniformly from the WINDOW_DAYS before TODAY, seeded by the epic's key."""
+    rng = random.Random(epic)
+    today = date.fromisoformat(TODAY)
+    chosen = sorted(rng.sample(range(stories), round(stories * DONE_SHARE)))
+    finished: dict[int, tuple[date, date]] = {}
+    for s in chosen:
+        done = today - timedelta(days=rng.randint(1, WINDOW_DAYS))
+        finished[s] = (done - timedelta(days=rng.randint(*CYCLE_DAYS)), done)
+    return finished
+
+
+def _finished_history(started: date, done: date) -> list[dict[str, Any]]:
+    """Return a finished story's status changes: the sandbox resolves it on the day it entered Done."""
+    return [{"date": started.isoformat(), "field": "status", "from": "To Do", "to": "In Progress"},
+            {"date": done.isoformat(), "field": "status", "from": "In Progress", "to": "Done"}]
 
 
 def _links(shape: Shape, epics: list[str], stories_of: dict[str, tuple[str, ...]]
