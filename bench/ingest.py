@@ -3,87 +3,23 @@ beside the same gunicorn answering a bare 204 from an empty Flask view (the ceil
 
 from __future__ import annotations
 
-import argparse
-import itertools
 import json
-import statistics
 import tempfile
-import threading
-import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import requests
-from flask import Flask, Response
 
 from bench.delivery import capture_edits, drain
 from bench.figure import Figure
 from bench.harness import config_for, environ_for, gateway_for
+from bench.loadgen import CONCURRENCY, SECRET
 from bench.seeds import GeneratedProgram, app_yaml
-from bench.service import PATH, SECRET, Gunicorn, load_in_process
+from bench.service import Gunicorn, load_in_process
 from sandbox.server import RunningSandbox, start_sandbox
 from webhooks.store.inbox import SqliteInbox
-from webhooks.web.signature import HEADER, sign
 
-CONCURRENCY = 4
 CEILING = "ceiling (bare 204)"
 WARM_UP = 100
-
-
-def bare_app() -> Flask:
-    """Return the ceiling: a Flask app whose webhook view does nothing and answers 204."""
-    app = Flask("pmrollup-bench-ceiling")
-
-    @app.post(PATH)
-    def receive() -> Response:
-        return Response(status=204)
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        return Response("ok", status=200)
-
-    return app
-
-
-def load(url: str, bodies: Sequence[bytes], total: int, concurrency: int, run: str) -> dict[str, Any]:
-    """Post `total` signed deliveries from `concurrency` threads; return rate, percentiles, statuses."""
-    signatures = [sign(SECRET, b) for b in bodies]
-    counter = itertools.count()
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
-
-    def client() -> None:
-        session = requests.Session()
-        mine: list[float] = []
-        seen: Counter[int] = Counter()
-        while (n := next(counter)) < total:
-            i = n % len(bodies)
-            headers = {"Content-Type": "application/json", HEADER: signatures[i],
-                       "X-Atlassian-Webhook-Identifier": f"{run}-{n}"}
-            started = time.perf_counter()
-            status = session.post(url + PATH, data=bodies[i], headers=headers, timeout=30).status_code
-            mine.append(time.perf_counter() - started)
-            seen[status] += 1
-        with lock:
-            latencies.extend(mine)
-            statuses.update(seen)
-        session.close()
-
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    ordered = sorted(latencies)
-    return {"requests": len(ordered), "seconds": round(seconds, 3), "rate": len(ordered) / seconds,
-            "p50_ms": 1000 * statistics.median(ordered),
-            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
 def deliveries_for(sandbox: RunningSandbox, program: GeneratedProgram, count: int = 40) -> list[bytes]:
@@ -110,11 +46,11 @@ def measure(program: GeneratedProgram, flavor: str, total: int = 1000,
         env = environ_for(sandbox, config_file, SECRET)
 
         figures_in: dict[str, dict[str, Any]] = {}
-        for name, app in (("ceiling", "bench.ingest:bare_app()"), ("pmrollup", "webhooks.app:create_app()")):
+        for name, app in (("ceiling", "bench.loadgen:bare_app()"), ("pmrollup", "webhooks.app:create_app()")):
             server = Gunicorn(app, env, Path(folder) / f"{name}.log")
             try:
-                load_in_process(server.url, bodies_file, WARM_UP, concurrency, f"warm-{name}")
-                figures_in[name] = load_in_process(server.url, bodies_file, total, concurrency, name)
+                figures_in[name] = load_in_process(server.url, bodies_file, total, concurrency, name,
+                                                   warm_up=WARM_UP)
             finally:
                 server.stop()
 
@@ -150,20 +86,3 @@ def measure(program: GeneratedProgram, flavor: str, total: int = 1000,
 def quick_measure(program: GeneratedProgram, flavor: str) -> tuple[list[Figure], dict[str, Any]]:
     """A short ingest run for smoke tests."""
     return measure(program, flavor, total=200, concurrency=2)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Post signed deliveries and print figures as JSON.")
-    parser.add_argument("url")
-    parser.add_argument("bodies", help="a JSON list of delivery bodies")
-    parser.add_argument("--total", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
-    parser.add_argument("--run", default="run")
-    args = parser.parse_args(argv)
-    bodies = [b.encode("utf-8") for b in json.loads(Path(args.bodies).read_text(encoding="utf-8"))]
-    print(json.dumps(load(args.url, bodies, args.total, args.concurrency, args.run)), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from bench.delivery import ISSUE_EVENTS, QuietHandler, service_parts, worker_for
 from bench.harness import ROOT, environ_for, gateway_for, wait_until
+from bench.loadgen import SECRET
 from connector.client import JiraGateway
 from rules.config import AppConfig
 from sandbox.server import POLL_SECONDS, RunningSandbox
@@ -29,8 +30,6 @@ from webhooks.telemetry.metrics import Metrics
 from webhooks.web.app import SECRET_ENV, create_app
 from webhooks.worker.loop import Recompute, RecomputeResult
 
-SECRET = "bench-webhook-secret"
-PATH = "/webhooks/jira"
 # The `pmrollup` command as the console script runs it.
 PMROLLUP = (sys.executable, "-m", "webhooks.cli.main")
 
@@ -184,10 +183,12 @@ class Gunicorn:
             self.process.wait(timeout=5)
 
 
-def load_in_process(url: str, bodies_file: Path, total: int, concurrency: int, run: str) -> dict[str, Any]:
-    """Run the load generator in its own process and return what it measured."""
-    command = [sys.executable, "-m", "bench.ingest", url, str(bodies_file), "--total", str(total),
-               "--concurrency", str(concurrency), "--run", run]
+def load_in_process(url: str, bodies_file: Path, total: int, concurrency: int, run: str,
+                    warm_up: int = 0) -> dict[str, Any]:
+    """Run the load generator in its own process (after `warm_up` deliveries it does not measure) and
+    return what it measured."""
+    command = [sys.executable, "-m", "bench.loadgen", url, str(bodies_file), "--total", str(total),
+               "--concurrency", str(concurrency), "--run", run, "--warm-up", str(warm_up)]
     done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:

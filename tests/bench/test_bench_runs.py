@@ -14,7 +14,7 @@ from bench.floor import full, one_change, pages
 from bench.seeds import TINY, program_seed
 
 EXPECTED = {
-    "one_change": 2, "full": 4, "memory": 1, "peer": 3, "coalescing": 3, "ingest": 5,
+    "one_change": 2, "full": 4, "memory": 1, "peer": 3, "coalescing": 3, "ingest": 5, "forecast": 1,
 }
 
 
