@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.forked import run_forked
 from tests.schedule.conftest import ROOT, SiteFactory, app_yaml
 from webhooks.cli.main import main
 
@@ -21,27 +18,6 @@ COMMANDS = [
 ]
 
 
-# Import pmrollup once, then run each command (argv[1]: a JSON list of them) in a child forked from that
-# process, as the console script runs it (`sys.exit(main())`), its stdout and stderr to out-N and err-N,
-# and print the children's exit codes. Each command is still a process of its own, with its own stderr
-# and logging as a fresh process has it (no handler but Python's last resort), without paying for the
-# imports once per command. gc.freeze() keeps the children from copying the parent's memory at exit
-# (https://docs.python.org/3/library/gc.html#gc.freeze).
-FORKED = """\
-import gc, json, os, sys
-from webhooks.cli.main import main
-gc.freeze()
-children = []
-for n, argv in enumerate(json.loads(sys.argv[1])):
-    pid = os.fork()
-    if pid == 0:
-        for fd, name in ((1, f"out-{n}"), (2, f"err-{n}")):
-            os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        sys.argv = ["pmrollup", *argv]
-        sys.exit(main())
-    children.append(pid)
-print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]))
-"""
 # One retry, at once: a process still logs the connector's retry notice, which must not reach stderr.
 QUICK_RETRY = {"jira": {"flavor": "cloud", "retry_attempts": 2, "retry_base_seconds": 0.01}}
 
@@ -51,21 +27,14 @@ def test_without_jira_each_command_says_so_in_one_line(tmp_path: Path, closed_po
     config.write_text(app_yaml(extra=QUICK_RETRY))  # `extra` replaces the builder's jira section
     env = {**os.environ, "PMROLLUP_CONFIG": str(config), "JIRA_URL": f"http://127.0.0.1:{closed_port}",
            "JIRA_USER": "admin@example.com", "JIRA_TOKEN": "token", "PYTHONPATH": str(ROOT)}
-    forks = subprocess.Popen([sys.executable, "-c", FORKED, json.dumps(COMMANDS)], env=env, cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-    try:
-        out, err = forks.communicate(timeout=60)
-    finally:
-        if forks.poll() is None:
-            os.killpg(forks.pid, signal.SIGKILL)
-    assert forks.returncode == 0, err
-    codes = json.loads(out)
-    for n, argv in enumerate(COMMANDS):
-        out, err = ((tmp_path / f"{stream}-{n}").read_text() for stream in ("out", "err"))
-        assert codes[n] == 1, (argv, out, err)
-        assert len(err.splitlines()) == 1, (argv, err)
-        [line] = err.splitlines()
+    folders = [tmp_path / f"command-{n}" for n in range(len(COMMANDS))]
+    for folder in folders:
+        folder.mkdir()
+    for argv, ran in zip(COMMANDS, run_forked(list(zip(folders, COMMANDS, strict=True)), env, tmp_path),
+                         strict=True):
+        assert ran.returncode == 1, (argv, ran.stdout, ran.stderr)
+        assert len(ran.stderr.splitlines()) == 1, (argv, ran.stderr)
+        [line] = ran.stderr.splitlines()
         assert line.startswith("pmrollup: Jira: cannot connect to Jira ("), (argv, line)
         assert line.endswith("check JIRA_URL and that Jira is up"), (argv, line)
 

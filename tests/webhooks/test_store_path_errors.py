@@ -5,15 +5,13 @@ gunicorn's boot with one JSON log line; no traceback anywhere."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.forked import Ran, run_forked
 from tests.webhooks.conftest import SECRET
 from tests.webhooks.processes import (
     BIN,
@@ -53,58 +51,14 @@ def bad_store(folder: Path, case: str) -> tuple[str, ...]:
     return says
 
 
-# Import pmrollup once, then run each command (argv[1]: a JSON list of [folder, argv]) in a child forked
-# from that process in its folder, as the console script runs it (`sys.exit(main())`), its stdout and
-# stderr to out and err in the folder, and print the children's exit codes. Each command is still a
-# process of its own, with its own stderr and logging as a fresh process has it, without paying for the
-# imports once per command. gc.freeze() keeps the children from copying the parent's memory at exit
-# (https://docs.python.org/3/library/gc.html#gc.freeze).
-FORKED = """\
-import gc, json, os, sys
-from webhooks.cli.main import main
-gc.freeze()
-children = []
-for folder, argv in json.loads(sys.argv[1]):
-    pid = os.fork()
-    if pid == 0:
-        os.chdir(folder)
-        for fd, name in ((1, "out"), (2, "err")):
-            os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        sys.argv = ["pmrollup", *argv]
-        sys.exit(main())
-    children.append(pid)
-print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]))
-"""
-
-
-@dataclass(frozen=True)
-class Ran:
-    """How one `pmrollup` command ended: its exit code and what it printed."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture(scope="module")
 def commands_on_bad_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Ran]:
     """Run every command on every bad store, each in a folder of its own; return how each ended."""
     runs = {(case, command): tmp_path_factory.mktemp("store") for case in BAD_STORES for command in COMMANDS}
     for (case, _), folder in runs.items():
         bad_store(folder, case)
-    plan = [[str(folder), COMMANDS[command]] for (_, command), folder in runs.items()]
-    forks = subprocess.Popen([sys.executable, "-c", FORKED, json.dumps(plan)], env=clean_environ(**ENVIRON),
-                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-    try:
-        out, err = forks.communicate(timeout=60)
-    finally:
-        if forks.poll() is None:
-            os.killpg(forks.pid, signal.SIGKILL)
-    assert forks.returncode == 0, err
-    codes = json.loads(out)
-    return {run: Ran(code, (folder / "out").read_text(), (folder / "err").read_text())
-            for (run, folder), code in zip(runs.items(), codes, strict=True)}
+    plan = [(folder, COMMANDS[command]) for (_, command), folder in runs.items()]
+    return dict(zip(runs, run_forked(plan, clean_environ(**ENVIRON), ROOT), strict=True))
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
