@@ -81,8 +81,9 @@ def fields_group() -> None:
 
 
 @fields_group.command("create", short_help="create every missing output field with the right type",
-                      help="Create in Jira every output field app.yaml names that is missing (number, or "
-                           "select with the health options), then say which screens to add them to.")
+                      help="Create in Jira every output field app.yaml names that is missing (a number, "
+                           "date or text field, or a select with the health options), then say which "
+                           "screens to add them to.")
 @pass_root
 def fields_create_command(root: RootOptions) -> int:
     config = root.load()
