@@ -66,14 +66,19 @@ def queue_every_project(store: Path) -> None:
     SqliteInbox(store).upsert_target(EVERY_PROJECT, time.time(), 0, 0)
 
 
+def first_recompute(here: Site) -> None:
+    """Queue every project and wait until the running worker has judged them by the first rules."""
+    queue_every_project(here.store_path)
+    wait_for("the first recompute", lambda: field_value(here.sandbox, "PAY-3", "Health") == "at-risk",
+             timeout=60)
+
+
 def test_a_running_worker_judges_with_an_edited_rule_from_its_next_recompute(site: SiteFactory,
                                                                              logs: LogCapture) -> None:
     here, rule_file = worker_site(site, slow_progress(50))
     sandbox = here.sandbox
     with running_worker(here):
-        queue_every_project(here.store_path)
-        wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
-                 timeout=60)
+        first_recompute(here)
         assert field_value(sandbox, "PAY-2", "Health") == "on-track"
 
         rule_file.write_text(slow_progress(65))
@@ -90,9 +95,7 @@ def test_a_bad_rule_edit_is_refused_with_file_and_line_and_the_last_good_rules_k
     here, rule_file = worker_site(site, slow_progress(50))
     sandbox = here.sandbox
     with running_worker(here):
-        queue_every_project(here.store_path)
-        wait_for("the first recompute", lambda: field_value(sandbox, "PAY-3", "Health") == "at-risk",
-                 timeout=60)
+        first_recompute(here)
 
         rule_file.write_text(slow_progress(65) + MISSPELT)  # taken whole, it would put PAY-2 at risk
         for key in ("PAY-2", "PAY-3"):

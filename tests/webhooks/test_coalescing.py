@@ -240,16 +240,23 @@ def test_one_bad_delivery_in_a_batch_does_not_hold_up_the_others(
     assert logs.events().count("delivery.failed") == 1
 
 
+def naming_the_initiative_as_parent(bodies: list[bytes]) -> list[bytes]:
+    """Return the deliveries with each issue's parent set to the initiative PAY-1, which is no epic."""
+    changed = []
+    for body in bodies:
+        payload = json.loads(body)
+        payload["issue"]["fields"]["parent"]["key"] = "PAY-1"
+        changed.append(json.dumps(payload).encode())
+    return changed
+
+
 def test_stories_whose_delivery_names_no_epic_are_placed_together_not_one_search_each(
         sandbox_factory: SandboxFactory, tmp_path: Path, clock: FakeClock, rules: RuleSet) -> None:
     sandbox = sandbox_factory(seed())
     service = Service(sandbox, config_for(tmp_path), clock, rules)
     stories = stories_of("PAY-3")[:5]
     bodies = capture_edits(sandbox, [(s, {"fields": {"Story Points": 3}}) for s in stories])
-    for n, body in enumerate(bodies):  # each names the initiative as its parent, which is no epic
-        payload = json.loads(body)
-        payload["issue"]["fields"]["parent"]["key"] = "PAY-1"
-        bodies[n] = json.dumps(payload).encode()
+    bodies = naming_the_initiative_as_parent(bodies)
     service.receive(bodies)
     sandbox.clear_requests()
     assert service.worker.route_pending() == len(bodies) == len(stories)
@@ -272,10 +279,7 @@ def test_deleted_stories_naming_no_epic_are_routed_from_the_search_their_batch_m
         bodies = capture.taken()
     finally:
         capture.close()
-    for n, body in enumerate(bodies):  # each names the initiative as its parent, which is no epic
-        payload = json.loads(body)
-        payload["issue"]["fields"]["parent"]["key"] = "PAY-1"
-        bodies[n] = json.dumps(payload).encode()
+    bodies = naming_the_initiative_as_parent(bodies)
     service.receive(bodies)
     sandbox.clear_requests()
     assert service.worker.route_pending() == len(bodies) == 3
