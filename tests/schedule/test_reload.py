@@ -8,6 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from rules.config import AppConfig
@@ -24,6 +25,8 @@ from tests.schedule.conftest import (
     wait_for,
 )
 from tests.schedule.test_first_sweep import EVERY_PROJECT
+from tests.webhooks.processes import clean_environ, gunicorn
+from webhooks.cli.main import main
 from webhooks.cli.serving import Service
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
@@ -149,6 +152,28 @@ def test_a_bad_app_yaml_edit_is_refused_with_its_line_and_the_last_good_settings
     assert live.reload_problem() is None and live.in_force.config.hourly_rate == 80
 
 
+def test_pmrollup_inbox_says_a_refused_edit_until_a_good_one_is_saved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "app.yaml"
+    config.write_text(app_yaml(extra=RULES))
+    rule_file = tmp_path / "rules.yaml"
+    rule_file.write_text(slow_progress(50))
+    live = LiveRules(load_config(config), store=SqliteInbox(load_config(config).store_path))
+    rule_file.write_text(slow_progress(65) + MISSPELT)
+    live.refresh()
+
+    def inbox() -> str:
+        capsys.readouterr()
+        assert main(["--config", str(config), "inbox"]) == 0
+        return capsys.readouterr().out
+
+    said = inbox()
+    assert "said by the worker" in said and f"{rule_file}:9:" in said
+    rule_file.write_text(slow_progress(65))
+    live.refresh()
+    assert "said by the worker" not in inbox() and "rules.yaml" not in inbox()
+
+
 def test_every_app_yaml_section_is_either_taken_on_the_fly_or_named_as_needing_a_restart() -> None:
     sorted_out = set(HOT_SECTIONS.values()) | set(RESTART_SECTIONS.values())
     assert {f.name for f in fields(AppConfig)} - {"path"} == sorted_out
@@ -173,3 +198,27 @@ def test_readyz_of_pmrollup_serve_shows_a_refused_rule_edit(tmp_path: Path,
         assert f"{rule_file}:9:" in problem and "the last good rules keep running" in problem
     finally:
         service.stop(timeout=10)
+
+
+def readyz(url: str) -> Any:
+    answer = requests.get(url + "/readyz", timeout=30)
+    assert answer.status_code == 200, "deliveries are still stored"
+    return answer.json()
+
+
+def test_readyz_under_gunicorn_shows_a_rule_edit_the_worker_refused_until_a_good_edit(
+        site: SiteFactory) -> None:
+    here, rule_file = worker_site(site, slow_progress(50))
+    # gunicorn's web workers never read the rule files: what they say comes from the worker's notice.
+    with gunicorn(here.config_path.parent, clean_environ(**here.env())) as url, running_worker(here):
+        assert readyz(url)["status"] == "ready"
+        rule_file.write_text(slow_progress(65) + MISSPELT)
+        wait_for("the refusal in gunicorn's /readyz", lambda: readyz(url)["site"] != [])
+        detail = readyz(url)
+        assert detail["status"] == "degraded"
+        [problem] = detail["site"]
+        assert f"{rule_file}:9:" in problem and "the last good rules keep running" in problem
+
+        rule_file.write_text(slow_progress(65))
+        wait_for("the refusal taken back", lambda: readyz(url)["site"] == [])
+        assert readyz(url)["status"] == "ready"

@@ -39,6 +39,7 @@ def inbox_command(root: RootOptions, action: str | None) -> int:
         dead = store.dead_targets()
         problems = store.site_problems()
         wakeups = store.wakeups()
+        notices = store.notices()
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     print(table(("", "STORED", "PENDING", "LEASED", "DEAD"), [
@@ -54,6 +55,10 @@ def inbox_command(root: RootOptions, action: str | None) -> int:
     if wakeups:
         print("\nrecomputes asked for later (a comment held by quiet hours is then due):")
         print(table(("KIND", "KEY", "AT (UTC)"), [(t.kind, t.key, when(at)) for t, at in wakeups]))
+    if notices:
+        print("\nsaid by the worker (`pmrollup rules check` shows every problem of the rule files):")
+        for notice in notices:
+            print(f"  since {when(notice.since)} UTC: {notice.text}")
     if problems:
         print("\nsite problems: fields Jira refuses, left out of the edits meanwhile "
               "(`pmrollup check` says how to fix each and re-tests it):")

@@ -54,7 +54,7 @@ class Service:
         self.store = store if store is not None else SqliteInbox(config.store_path)
         self.metrics = Metrics()
         # One view of the rule files for the worker threads and the web side's reload_problem.
-        self.live = LiveRules(config, rules_for(config))
+        self.live = LiveRules(config, rules_for(config), store=self.store)
         self.workers = [build_worker(config, self.store, environ=env, live=self.live, metrics=self.metrics,
                                      lease_seconds=lease_seconds, poll_seconds=poll_seconds)
                         for _ in range(max(1, workers))]

@@ -1,5 +1,6 @@
 """The durable inbox: deliveries as Jira sent them, the targets they coalesce into, and (in their
-own modules, one SQLite file) the audit log, scheduled runs and the epic map."""
+own modules, one SQLite file) the audit log, scheduled runs, the epic map, site problems, wake-ups
+and notices."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Protocol
 from connector.sightings import Sighting
 from webhooks.store.audit import AuditEntry, AuditLog
 from webhooks.store.epicmap import EpicMapTable
+from webhooks.store.notices import Notice, Notices
 from webhooks.store.runs import RunLog, RunRecord
 from webhooks.store.siteproblems import SiteProblem, SiteProblems
 from webhooks.store.sqlite import StoreError
@@ -18,7 +20,7 @@ from webhooks.store.targets import KINDS, DeadTarget, LeasedTarget, Target, Targ
 from webhooks.store.wakeups import WakeUps
 
 __all__ = ["KINDS", "AuditEntry", "DeadTarget", "Delivery", "Inbox", "InboxCounts", "LeasedTarget",
-           "RunRecord", "SiteProblem", "SqliteInbox", "StoreError", "Target"]
+           "Notice", "RunRecord", "SiteProblem", "SqliteInbox", "StoreError", "Target"]
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,13 @@ class Inbox(Protocol):
     def wake_later(self, target: Target, at: float) -> None: ...
     def wake_due(self, now: float, debounce: float, max_delay: float) -> list[Target]: ...
     def wakeups(self) -> list[tuple[Target, float]]: ...
+    def set_notice(self, name: str, text: str, now: float | None = None) -> None: ...
+    def clear_notice(self, name: str) -> None: ...
+    def notices(self) -> list[Notice]: ...
     def writable(self) -> None: ...
 
 
-class SqliteInbox(TargetQueue, AuditLog, RunLog, EpicMapTable, SiteProblems, WakeUps):
+class SqliteInbox(TargetQueue, AuditLog, RunLog, EpicMapTable, SiteProblems, WakeUps, Notices):
     """The inbox in one SQLite file (WAL, fsync before answering), one connection per thread."""
 
     SCHEMA = """

@@ -43,8 +43,9 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
     """Build the web service; refuse to start without a secret (unless unsigned is allowed), on a bad
     app.yaml or on a store it cannot open.
 
-    Without `jira_check`, /readyz checks the Jira the environment names; `site_problems` adds what is
-    wrong with the site to /readyz (degraded, still 200). Without `metrics`, under gunicorn, /metrics
+    Without `jira_check`, /readyz checks the Jira the environment names; the store's site problems
+    and notices, and what `site_problems` adds, are what is wrong with the site in /readyz
+    (degraded, still 200). Without `metrics`, under gunicorn, /metrics
     adds up the counts of all the master's workers."""
     ensure_logging()
     env = os.environ if environ is None else environ
@@ -67,9 +68,12 @@ def create_app(config: AppConfig | None = None, *, store: Inbox | None = None,
     probe = jira_check if isinstance(jira_check, CachedProbe) else CachedProbe(
         jira_check if jira_check is not None else jira_probe(config, env))
     def site_now() -> list[str]:
-        """Return what is wrong with the site: the fields it refuses, then what the caller adds."""
+        """Return what is wrong with the site: the fields it refuses, what other processes left as
+        notices (a worker's refused rule edit), then what the caller adds; each said once."""
         refused = [problem.describe() for problem in inbox.site_problems()]
-        return refused + (list(site_problems()) if site_problems is not None else [])
+        noticed = [notice.text for notice in inbox.notices()]
+        extra = list(site_problems()) if site_problems is not None else []
+        return list(dict.fromkeys(refused + noticed + extra))
 
     readiness = Readiness(inbox, probe, site_now)
     stats = metrics if metrics is not None else Metrics()

@@ -107,7 +107,7 @@ class Worker:
     def __init__(self, store: Inbox, targets_for: TargetsFor | Routing, recompute: Recompute,
                  config: AppConfig, *, clock: Callable[[], float] = time.time, owner: str | None = None,
                  lease_seconds: float = 300.0, poll_seconds: float = 0.5, batch: int = 100,
-                 metrics: Metrics | None = None,
+                 metrics: Metrics | None = None, before_round: Callable[[], object] | None = None,
                  error_backoff_cap: float = ERROR_BACKOFF_CAP_SECONDS) -> None:
         self.store = store
         self.routing = targets_for if isinstance(targets_for, Routing) else OneByOne(targets_for)
@@ -120,12 +120,15 @@ class Worker:
         self.batch = batch
         self.metrics = metrics if metrics is not None else Metrics()
         self.error_backoff_cap = error_backoff_cap
+        self.before_round = before_round  # e.g. look for edited rule files even while idle
         self._last_prune = float("-inf")
         self._last_orphan_check = float("-inf")
 
     def run_once(self) -> int:
         """Run the due targets, routing every stored delivery before each lease; return how many
         deliveries and targets were handled."""
+        if self.before_round is not None:
+            self.before_round()
         now = self.clock()
         handled = 0
         settings = self.settings

@@ -112,12 +112,13 @@ def build_worker(config: AppConfig, store: Inbox, *, environ: Mapping[str, str] 
                  live: LiveRules | None = None, metrics: Metrics | None = None,
                  lease_seconds: float = DEFAULT_LEASE_SECONDS, poll_seconds: float = 0.2) -> Worker:
     """Return a worker that routes deliveries and recomputes targets with its own Jira gateway, taking
-    edits of the rule files and app.yaml from `live` (its own, when none is shared)."""
+    edits of the rule files and app.yaml from `live` (its own, when none is shared), which it looks
+    for before each round, idle or not, so a refused edit reaches /readyz without waiting for work."""
     gateway = gateway or gateway_for(config, environ)
-    live = live or LiveRules(config, rules or rules_for(config))
+    live = live or LiveRules(config, rules or rules_for(config), store=store)
     in_force = live.in_force
     router = Router(in_force.config, gateway, rule_labels(in_force.rules))
     recompute = TargetRecompute(in_force.config, gateway, in_force.rules, store, metrics, live=live,
                                 router=router)
     return Worker(store, router, recompute, config, lease_seconds=lease_seconds,
-                  poll_seconds=poll_seconds, metrics=metrics)
+                  poll_seconds=poll_seconds, metrics=metrics, before_round=live.refresh)

@@ -1,7 +1,7 @@
 """Rule files and evaluation settings that take effect in a running service when their files change.
 
-Before each recompute a worker asks whether `app.yaml` or a rule file changed: one `stat` per file
-(size and modification time), no read. A good edit is used from that recompute on; a bad one is
+Before each round (idle or not) a worker asks whether `app.yaml` or a rule file changed: one `stat`
+per file (size and modification time), no read. A good edit is used from the next recompute on; a bad one is
 refused with its file and line, and the last good rules keep running. Sections that shape more than
 evaluation (which Jira, the hierarchy, the store, what the web side accepts, the worker's timing,
 the schedules, the time zone the schedules read) keep their running values until a restart, and
@@ -22,7 +22,9 @@ from rules.engine import RuleError, RuleSet
 from rules.wording import counted
 from webhooks.settings.appyaml import load_config
 from webhooks.settings.rulefiles import check_rule_files, load_rules, rule_paths
-from webhooks.telemetry.logs import log_event
+from webhooks.store.inbox import Inbox, StoreError
+from webhooks.store.notices import RULES_NOTICE
+from webhooks.telemetry.logs import describe, log_event
 
 # app.yaml sections a running worker takes on the fly, with the AppConfig attribute each fills.
 HOT_SECTIONS: Mapping[str, str] = {
@@ -104,14 +106,19 @@ class LiveRules:
     """The rules and evaluation settings of one process, re-read when their files change.
 
     Shared by the worker threads (each takes a new generation before its next recompute) and the
-    web side (`reload_problem` for /readyz); one lock guards the check and the reload."""
+    web side (`reload_problem` for /readyz); one lock guards the check and the reload. With a
+    `store`, a refused edit is also left there as a notice, for the /readyz of processes that do not
+    watch the files (gunicorn's web workers), and taken back once good rules are in force."""
 
-    def __init__(self, config: AppConfig, rules: RuleSet | None = None) -> None:
+    def __init__(self, config: AppConfig, rules: RuleSet | None = None, *,
+                 store: Inbox | None = None) -> None:
         self._lock = threading.Lock()
         self._in_force = InForce(config, rules if rules is not None else load_rules(rule_paths(config)))
         self._seen = stamps(watched_files(config))
         self._problem: str | None = None
         self._announced: list[str] = []
+        self._store = store
+        self._tell(None)  # the rules this process starts with are good: an older refusal is over
 
     @property
     def in_force(self) -> InForce:
@@ -149,7 +156,9 @@ class LiveRules:
         # Files newly named by rules.files are stamped now; the others keep the stamp taken before
         # reading, so an edit made while they were read is noticed next time.
         self._seen = {**stamps(watched), **{p: s for p, s in before.items() if p in watched}}
-        self._problem = None
+        if self._problem is not None:
+            self._problem = None
+            self._tell(None)
         self._announce_restart(restart_keys(current.config, fresh))
         adopted = replace(current.config, **{attr: getattr(fresh, attr) for attr in HOT_SECTIONS.values()})
         rules_edited = (bool(set(edited) - {current.config.path})
@@ -162,9 +171,23 @@ class LiveRules:
     def _refuse(self, edited: list[str], errors: list[str]) -> None:
         more = f" (and {counted(len(errors) - 1, 'more problem')})" if len(errors) > 1 else ""
         self._problem = f"edit refused, the last good rules keep running: {errors[0]}{more}"
+        self._tell(self._problem)
         log_event("rules.reload_refused", logging.ERROR, files=edited, error=errors[0],
                   errors=errors[:MAX_ERRORS_SHOWN],
                   note="the last good rules keep running; fix the file and save it again")
+
+    def _tell(self, problem: str | None) -> None:
+        """Leave the refusal in the store as a notice (None takes it back); a store that cannot be
+        written is logged and does not stop the reload: the worker's own /readyz still says it."""
+        if self._store is None:
+            return
+        try:
+            if problem is None:
+                self._store.clear_notice(RULES_NOTICE)
+            else:
+                self._store.set_notice(RULES_NOTICE, problem)
+        except StoreError as exc:
+            log_event("service.error", logging.ERROR, reason=describe(exc), notice=RULES_NOTICE)
 
     def _announce_restart(self, keys: list[str]) -> None:
         if keys and keys != self._announced:
