@@ -31,11 +31,9 @@ from rules.throughput import FORECAST_KEY
 from webhooks.recompute.evaluation import Evaluation, IssueResult
 from webhooks.recompute.writeback import BASELINE_KEY, SiteLedger, Write, WriteBack, Writer
 from webhooks.settings.clock import Clock
+from webhooks.telemetry.logs import log_event
 
 __all__ = ["BASELINE_KEY", "Evaluation", "Gateway", "IssueResult", "Recomputer", "Write"]
-
-
-log = logging.getLogger("pmrollup.recompute")
 
 
 class Gateway(Writer, Protocol):
@@ -200,7 +198,7 @@ class Recomputer:
     def _problem(self, text: str) -> None:
         if text not in self.problems:
             self.problems.append(text)
-            log.warning(text)
+            log_event("recompute.problem", logging.WARNING, problem=text)
 
     def _finish(self, issue: Project | Program, level: str, values: Mapping[str, Any],
                 findings: Sequence[Finding], snapshot: Mapping[str, Any] | None,

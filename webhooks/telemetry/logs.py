@@ -39,6 +39,7 @@ EVENTS = frozenset({
     "delivery.irrelevant_link",  # a link of a type pmrollup does not follow
     "delivery.nothing_to_do",    # a delivery names no epic or initiative
     "epicmap.stale",          # the remembered initiative of an epic was wrong and is forgotten
+    "recompute.problem",      # a recompute could not use or write something (one issue gone, a bad baseline)
     "recompute.gone",         # a target's issue no longer exists in Jira
     "schedule.start",         # the scheduler runs (its jobs and time zone)
     "schedule.stop",
@@ -55,6 +56,7 @@ EVENTS = frozenset({
     "jira.notify_users_refused",  # notifyUsers=false refused (it needs admin): edits notify watchers
     "target.woken",           # a target asked to be recomputed later (a comment held by quiet hours) is due
     "site.problem",           # an output field the site refuses, first seen (field, project, issue type)
+    "site.fixed",             # a refused field written again after the hour: its site problem is cleared
     "recompute.refused",      # Jira refused a target's recompute for good (a 400): done, not retried
 })
 
