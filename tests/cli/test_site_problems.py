@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,13 +10,21 @@ from typing import Any
 import pytest
 import yaml
 
+from rules.metrics import HEALTH_VALUES
 from sandbox.server import RunningSandbox
 from tests.cli.conftest import DEMO_SEED, Result, Run, jira_get
-from tests.conftest import SandboxFactory
+from tests.conftest import LogCapture, SandboxFactory
+from webhooks.cli.trialconfig import trial_app_yaml
+from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
+from webhooks.store.siteproblems import RETRY_SECONDS
+from webhooks.worker.recomputing import build_worker
 
 FOREIGN = ["On track", "At risk", "Off track"]
 NUMBERS = ("Progress %", "Scope growth %", "Budget used %", "Overdue dependencies")
+# A worker that takes a queued target at once (no debounce), as `pmrollup worker` would after its wait.
+NO_DEBOUNCE_APP_YAML = trial_app_yaml("FLAVOR", comments={"on_first_run": True}, allow_unsigned=True,
+                                      worker={"debounce_seconds": 0, "max_delay_seconds": 0})
 
 
 def demo_seed(**health: Any) -> dict[str, Any]:
@@ -44,6 +53,26 @@ def rolled_up(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
             for issue in found}
 
 
+def health_refused_then_fixed(sandbox: RunningSandbox, run: Run, store_path: Path) -> SqliteInbox:
+    """Sweep a site whose Health select lacks pmrollup's options (the refusals are recorded), then give the
+    select those options, as the site's admin would; return the store."""
+    swept = sweep(run)
+    assert swept.code == 0, swept.err
+    store = SqliteInbox(store_path, create=False)
+    assert {(p.field_name, p.issue_type) for p in store.site_problems()} == {("Health", "Epic"),
+                                                                             ("Health", "Initiative")}
+    sandbox.edit_field("Health", options=HEALTH_VALUES)
+    return store
+
+
+def let_time_pass(store_path: Path, seconds: float) -> None:
+    """Age every recorded refusal by `seconds`, as that much time passing would (the recompute's clock
+    that stamps them is the wall clock, which a test does not wait on)."""
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("UPDATE site_problems SET first_seen = first_seen - ?, last_seen = last_seen - ?",
+                     (seconds, seconds))
+
+
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
 def test_a_health_field_with_foreign_options_leaves_every_other_field_written_and_check_failing_with_the_fix(
         flavor: str, sandbox_factory: SandboxFactory, pmrollup: Callable[[RunningSandbox], Run],
@@ -66,6 +95,7 @@ def test_a_health_field_with_foreign_options_leaves_every_other_field_written_an
     assert all("no option" in p.reason for p in problems)
 
     checked = run("check")
+    print(checked.out)
     assert checked.code == 1
     assert "add the options on-track, at-risk, off-track" in checked.out
     assert "All checks passed." not in checked.out
@@ -94,3 +124,62 @@ def test_a_second_recompute_leaves_a_refused_field_out_without_asking_jira_again
     assert second.code == 0, second.err
     refused = [r for r in sandbox.requests() if r["method"] == "PUT" and r["status"] == 400]
     assert refused == []
+
+
+def test_check_finds_a_fixed_health_field_clears_it_and_queues_its_program_for_the_worker(
+        sandbox_factory: SandboxFactory, pmrollup: Callable[..., Run], tmp_path: Path) -> None:
+    sandbox = sandbox_factory(demo_seed(options=FOREIGN), "cloud")
+    run = pmrollup(sandbox, NO_DEBOUNCE_APP_YAML)
+    store_path = tmp_path / "pmrollup.sqlite3"
+    store = health_refused_then_fixed(sandbox, run, store_path)
+
+    checked = run("check")
+    assert checked.code == 0, checked.out
+    fixed = [line for line in checked.out.splitlines() if line.startswith("site: ")]
+    queued = "for recompute; a running worker updates its fields within 1 s"
+    assert fixed == [  # the problems of one program, whatever their project or issue type, queue it once
+        f"site: fixed: 'Health' on OPS Epic issues; queued OPS-1 {queued}",
+        "site: fixed: 'Health' on PAY Epic issues, 'Health' on PAY Initiative issues, 'Health' on WEB Epic "
+        f"issues; queued PAY-1 {queued}"]
+    assert store.site_problems() == []
+    inbox = run("inbox")
+    assert inbox.code == 0 and "site problems" not in inbox.out
+    assert [line.split() for line in inbox.out.splitlines() if line.startswith("targets")] == [
+        ["targets", "-", "2", "0", "0"]]
+
+    assert all(fields["Health"] is None for fields in rolled_up(sandbox).values())
+    config = load_config(tmp_path / "app.yaml")
+    worker = build_worker(config, SqliteInbox(config.store_path))  # what `pmrollup worker` runs
+    assert worker.run_once() == 2
+    health = {key: fields["Health"] for key, fields in rolled_up(sandbox).items()}
+    assert set(health.values()) <= set(HEALTH_VALUES), health
+
+
+def test_a_field_fixed_on_the_site_is_written_after_the_hour_and_no_longer_reported(
+        sandbox_factory: SandboxFactory, pmrollup: Callable[[RunningSandbox], Run], tmp_path: Path,
+        logs: LogCapture) -> None:
+    sandbox = sandbox_factory(demo_seed(options=FOREIGN), "cloud")
+    run = pmrollup(sandbox)
+    store_path = tmp_path / "pmrollup.sqlite3"
+    store = health_refused_then_fixed(sandbox, run, store_path)
+
+    let_time_pass(store_path, 30 * 60)
+    sandbox.clear_requests()
+    within = sweep(run)
+    assert within.code == 0, within.err
+    assert all(fields["Health"] is None for fields in rolled_up(sandbox).values()), "left out for the hour"
+    assert [r for r in sandbox.requests() if r["method"] == "PUT" and r["status"] == 400] == []
+    assert len(store.site_problems()) == 4
+    assert logs.named("site.fixed") == []
+
+    let_time_pass(store_path, RETRY_SECONDS - 30 * 60 + 60)
+    after = sweep(run)
+    assert after.code == 0, after.err
+    health = {key: fields["Health"] for key, fields in rolled_up(sandbox).items()}
+    assert set(health.values()) <= set(HEALTH_VALUES), health
+    assert store.site_problems() == []
+    assert sorted((e["field"], e["project"], e["issue_type"]) for e in logs.named("site.fixed")) == [
+        ("Health", "OPS", "Epic"), ("Health", "PAY", "Epic"), ("Health", "PAY", "Initiative"),
+        ("Health", "WEB", "Epic")], "each cleared once, by the first edit that wrote it"
+    inbox = run("inbox")
+    assert inbox.code == 0 and "site problems" not in inbox.out

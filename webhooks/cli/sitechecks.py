@@ -1,5 +1,5 @@
 """`pmrollup check`'s live tests of what the site lets pmrollup write: the options of select outputs,
-and each recorded site problem, cleared once it is fixed."""
+and each recorded site problem, cleared once it is fixed and its program queued for the worker."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from connector.fieldmap import HOLDS, FieldCatalog
 from connector.site import allowed_values
 from rules.config import OUTPUT_KINDS, AppConfig
 from rules.metrics import HEALTH_VALUES
+from webhooks.cli.requeue import queue_recompute, target_at
+from webhooks.store.inbox import Target
 from webhooks.store.siteproblems import SiteProblem, SiteProblems
 
 # The values pmrollup writes to each select output.
@@ -67,18 +69,46 @@ def check_select_options(config: AppConfig, gateway: JiraGateway, catalog: Field
 
 
 def recheck_site_problems(config: AppConfig, gateway: JiraGateway, store: SiteProblems) -> Findings:
-    """Re-test each recorded site problem live; clear the fixed ones, report the others with a fix."""
+    """Re-test each recorded site problem live; clear the fixed ones and queue the program (or lone
+    epic) of the issue each was last refused on, so a running worker writes the field; report the others
+    with a fix."""
     found = Findings()
+    fixed: dict[tuple[str, str] | None, tuple[Target | None, list[str]]] = {}  # by target: the fixed fields
     for problem in store.site_problems():
         still = _still_refused(config, gateway, problem)
-        if still is None:
-            store.clear_site_problem(problem)
-            where = f"{problem.jira_project} {problem.issue_type} issues"
-            found.notes.append(f"site: fixed, written again from the next recompute: '{problem.field_name}' "
-                               f"on {where}")
-        else:
+        if still is not None:
             found.problems.append(f"site: {problem.describe()}; now: {still}")
+            continue
+        store.clear_site_problem(problem)
+        target = _target_of(gateway, problem)
+        slot = (target.kind, target.key) if target is not None else None
+        held, places = fixed.get(slot, (None, []))
+        where = f"'{problem.field_name}' on {problem.jira_project} {problem.issue_type} issues"
+        fixed[slot] = (held.merge(target) if held is not None and target is not None else target,
+                       [*places, where])
+    for target, places in fixed.values():
+        then = "written again from the next recompute" if target is None else queue_recompute(config, target)
+        found.notes.append(f"site: fixed: {', '.join(places)}; {then}")
     return found
+
+
+def _target_of(gateway: JiraGateway, problem: SiteProblem) -> Target | None:
+    """Return what the worker recomputes to write the field again: the program of the issue it was last
+    refused on, with that program's epics of the problem's project and issue type (a program's recompute
+    writes only the epics it names), or that lone epic; None when Jira cannot place the issue (gone)."""
+    try:
+        target = target_at(gateway.locate(problem.issue_key))
+    except ConnectorError:
+        return None
+    if target is None or not target.projects:
+        return target
+    try:
+        epics = gateway.projects_of_program(target.key)
+    except ConnectorError:
+        return target  # the last issue's epic at least
+    where = (problem.jira_project, problem.issue_type)
+    alike = frozenset(e.key for e in epics if (e.jira_project, e.issue_type) == where)
+    return Target(target.kind, target.key, target.projects | alike)
 
 
 def _still_refused(config: AppConfig, gateway: JiraGateway, problem: SiteProblem) -> str | None:

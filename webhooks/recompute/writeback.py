@@ -47,6 +47,8 @@ class SiteLedger(Protocol):
 
     def record_site_problems(self, problems: Iterable[SiteProblem]) -> list[SiteProblem]: ...
     def refused_fields(self, jira_project: str, issue_type: str, now: float) -> set[str]: ...
+    def clear_written_fields(self, jira_project: str, issue_type: str,
+                             field_names: Collection[str]) -> list[SiteProblem]: ...
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class WriteBack:
                                            leave_out=leave_out)
         self._record_refusals(issue, result.refused, now)
         written = result.changed
+        self._clear_fixed(issue, written)
         health_rules = deciding_rules(findings)
         self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new,
                           health_rules if m == "health" else None)
@@ -118,6 +121,17 @@ class WriteBack:
             log_event("site.problem", logging.WARNING, field=problem.field_name, field_id=problem.field_id,
                       project=problem.jira_project, issue_type=problem.issue_type, key=problem.issue_key,
                       reason=problem.reason, hint="pmrollup check says how to fix it and re-tests it")
+
+    def _clear_fixed(self, issue: Project | Program, written: Mapping[str, object]) -> None:
+        """Forget the site problems of the fields this edit wrote (tried again after the hour, and taken
+        now); log each."""
+        if not written or self.site is None:
+            return
+        names = {self.config.outputs.get(m, m) for m in written}
+        for problem in self.site.clear_written_fields(issue.jira_project, issue.issue_type, names):
+            log_event("site.fixed", logging.INFO, field=problem.field_name, field_id=problem.field_id,
+                      project=problem.jira_project, issue_type=problem.issue_type, key=issue.key,
+                      refused_since=problem.first_seen)
 
     def _say(self, issue: Project | Program, plan: WritePlan) -> tuple[dict[str, Any], int]:
         """Post or edit the plan's comments; return the state that confirms them and how many were said."""

@@ -3,14 +3,15 @@
 A field refused on an issue (a select without pmrollup's option, a field of another type, one off
 the edit screen, one that does not exist) is recorded here and left out of that project and issue
 type's edits for an hour, so the other fields still land and no edit is tried only to be refused
-again. After the hour it is tried again (and recorded again if still refused); `pmrollup check`
-re-tests each one live and clears those that are fixed. The problems are shown by `check`,
-`pmrollup inbox`, `/readyz` and the `pmrollup_site_problems` metric.
+again. After the hour it is tried again: recorded again if still refused, cleared once an edit
+carrying it lands; `pmrollup check` re-tests each one live and clears those that are fixed. The
+problems are shown by `check`, `pmrollup inbox`, `/readyz` and the `pmrollup_site_problems` metric.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from webhooks.store.sqlite import SqliteStore
@@ -82,8 +83,7 @@ CREATE TABLE IF NOT EXISTS site_problems (
     def site_problems(self) -> list[SiteProblem]:
         """Return every recorded site problem, by field, project and issue type."""
         rows = self._read("SELECT * FROM site_problems ORDER BY field_name, jira_project, issue_type")
-        return [SiteProblem(r["field_name"], r["field_id"], r["jira_project"], r["issue_type"],
-                            r["issue_key"], r["reason"], r["first_seen"], r["last_seen"]) for r in rows]
+        return [_problem(r) for r in rows]
 
     def refused_fields(self, jira_project: str, issue_type: str, now: float) -> set[str]:
         """Return the ids of fields refused on this project's issue type within the last hour."""
@@ -97,3 +97,31 @@ CREATE TABLE IF NOT EXISTS site_problems (
         with self._tx() as conn:
             conn.execute("DELETE FROM site_problems WHERE field_name = ? AND jira_project = ? "
                          "AND issue_type = ?", (problem.field_name, problem.jira_project, problem.issue_type))
+
+    def clear_written_fields(self, jira_project: str, issue_type: str,
+                             field_names: Collection[str]) -> list[SiteProblem]:
+        """Forget the problems of fields an edit of this project's issue type just wrote; return them.
+
+        A read, and a write only when one of them was recorded: most edits write fields that never
+        were refused. A refusal recorded anew meanwhile (on another issue) is kept."""
+        if not field_names:
+            return []
+        marks = ", ".join("?" for _ in field_names)
+        rows = self._read(f"SELECT * FROM site_problems WHERE jira_project = ? AND issue_type = ? "
+                          f"AND field_name IN ({marks})", (jira_project, issue_type, *field_names))
+        if not rows:
+            return []
+        cleared = []
+        with self._tx() as conn:
+            for row in rows:
+                gone = conn.execute("DELETE FROM site_problems WHERE field_name = ? AND jira_project = ? "
+                                    "AND issue_type = ? AND last_seen = ?",
+                                    (row["field_name"], jira_project, issue_type, row["last_seen"]))
+                if gone.rowcount:
+                    cleared.append(_problem(row))
+        return cleared
+
+
+def _problem(row: sqlite3.Row) -> SiteProblem:
+    return SiteProblem(row["field_name"], row["field_id"], row["jira_project"], row["issue_type"],
+                       row["issue_key"], row["reason"], row["first_seen"], row["last_seen"])
