@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
+from rules.metrics import HEALTH_VALUES
 from tests.conftest import SMALL_SEED
 from tests.schedule.conftest import Site, SiteFactory
 from webhooks.cli.admin import WEBHOOK_EVENTS
@@ -52,19 +53,58 @@ def test_fields_create_makes_every_missing_output_field_then_check_passes(site: 
     assert "All checks passed." in after.out and "warning" not in after.out
 
 
-def test_fields_create_says_how_to_add_health_options_where_jira_takes_none(site: SiteFactory) -> None:
-    seed = small_seed(fields=[f for f in small_seed()["fields"] if f["name"] != "Health"])
-    here = site(seed)
-    result = here.run("fields", "create")
-    fields = {f["name"]: f for f in here.get("/rest/api/2/field")}
-    assert fields["Health"]["schema"]["type"] == "option"
-    meta = here.get("/rest/api/2/issue/PAY-2/editmeta")["fields"][fields["Health"]["id"]]
-    options = [o["value"] for o in meta.get("allowedValues", [])]
-    if options:  # a Jira with field contexts (Cloud's /field/{id}/context) took the options
-        assert (result.code, options) == (0, ["on-track", "at-risk", "off-track"])
-    else:  # the sandbox, like Data Center, has no such endpoint: the admin is told what to add
-        assert result.code == 1
-        assert "on-track, at-risk, off-track" in result.err and "edit options" in result.err
+def without_health(flavor: str, site: SiteFactory) -> Site:
+    """Start a site whose Jira has every output field but Health."""
+    return site(small_seed(fields=[f for f in small_seed()["fields"] if f["name"] != "Health"]), flavor)
+
+
+def health_row(created: str) -> str:
+    """Return the Health row of the table `fields create` prints."""
+    [row] = [line for line in created.splitlines() if line.startswith("Health ")]
+    return row
+
+
+def test_fields_create_gives_health_its_options_through_the_field_context_on_cloud(site: SiteFactory) -> None:
+    here = without_health("cloud", site)
+    created = here.run("fields", "create")
+    assert created.code == 0, created.err
+    assert health_row(created.out).endswith("created with options on-track, at-risk, off-track")
+
+    health = {f["name"]: f for f in here.get("/rest/api/2/field")}["Health"]
+    assert health["schema"]["type"] == "option"
+    [context] = here.get(f"/rest/api/3/field/{health['id']}/context")["values"]
+    options = here.get(f"/rest/api/3/field/{health['id']}/context/{context['id']}/option")["values"]
+    assert [o["value"] for o in options] == list(HEALTH_VALUES)
+    meta = here.get("/rest/api/2/issue/PAY-2/editmeta")["fields"][health["id"]]
+    assert [o["value"] for o in meta["allowedValues"]] == list(HEALTH_VALUES)
+    checked = here.run("check")
+    assert checked.code == 0, checked.out
+    assert "options: 'Health' offers every value pmrollup writes" in checked.out
+
+
+def test_fields_create_on_data_center_says_where_to_add_the_health_options_and_check_fails_until_they_are(
+        site: SiteFactory) -> None:
+    here = without_health("datacenter", site)
+    created = here.run("fields", "create")
+    assert created.code == 1, "the admin has a step left to do"
+    assert health_row(created.out).endswith("created, no options")
+    health = {f["name"]: f for f in here.get("/rest/api/2/field")}["Health"]
+    assert health["schema"]["type"] == "option"
+    where = "Administration > Issues > Custom fields > Health > Configure > Edit Options"
+    assert created.err.strip() == (
+        f"pmrollup: outputs.health: 'Health' ({health['id']}) was created without options (this Jira's REST "
+        f"API cannot add them); by hand, add the options on-track, at-risk, off-track ({where}), then run "
+        "`pmrollup check`")
+
+    checked = here.run("check")
+    assert checked.code == 1
+    assert (f"outputs.health: the select field 'Health' ({health['id']}) lacks what pmrollup writes (seen on "
+            f"PAY-1): add the options on-track, at-risk, off-track ({where})") in checked.out
+
+    here.sandbox.edit_field("Health", options=list(HEALTH_VALUES))  # the admin follows the steps
+    after = here.run("check")
+    assert after.code == 0, after.out
+    assert "options: 'Health' offers every value pmrollup writes" in after.out
 
 
 def test_check_names_an_output_field_missing_from_the_epic_edit_screen(site: SiteFactory) -> None:

@@ -59,10 +59,12 @@ def create_missing_fields(config: AppConfig, gateway: JiraGateway) -> tuple[list
             field_id = made.id
         if options and not takes_options:
             rows.append([name, kind, field_id, "created, no options"])
-            problems.append(f"outputs.{metric}: '{name}' ({field_id}) was created; Jira takes no options "
-                            f"through its REST API here: {options_fix(config, name, list(options))}")
+            problems.append(f"outputs.{metric}: '{name}' ({field_id}) was created without options (this "
+                            f"Jira's REST API cannot add them); by hand, "
+                            f"{options_fix(config, name, list(options))}, then run `pmrollup check`")
         else:
-            rows.append([name, kind, field_id, "created"])
+            rows.append([name, kind, field_id, f"created with options {', '.join(options)}" if options
+                         else "created"])
     return rows, problems
 
 
