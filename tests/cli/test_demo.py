@@ -26,6 +26,7 @@ import pytest
 import requests
 
 from connector.client import Credentials, JiraGateway
+from rules.figures import fixed
 from rules.model import Program, Project
 from tests.cli.conftest import Result
 from webhooks.cli.main import main
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 URL = re.compile(r"(sandbox Jira|pmrollup)\s+(http://127\.0\.0\.1:\d+)")
 EXPORT = re.compile(r"^\s*export (.+)$")
 CONFIG = re.compile(r"pmrollup --config (\S+) evaluate PAY-2 --dry-run")
+OVERRUN_PCT = re.compile(r"against a budget of [\d,]+ \(([\d,.]+)%\)")
 PLAY_TIMEOUT = 120  # a demo that never gets there fails, not hangs
 
 
@@ -50,7 +52,13 @@ def clean_env() -> dict[str, str]:
 
 def last_rollup_table(lines: list[str]) -> dict[str, list[str]]:
     """Parse the last 'Rollup fields in Jira' table: key -> cells, the new side of 'old -> new'."""
-    start = max(i for i, line in enumerate(lines) if line.startswith("Rollup fields in Jira"))
+    return table_titled(lines, "Rollup fields in Jira")
+
+
+def table_titled(lines: list[str], title: str) -> dict[str, list[str]]:
+    """Parse the last table whose title starts with `title`: key -> cells after the summary, the new side
+    of 'old -> new'."""
+    start = max(i for i, line in enumerate(lines) if line.startswith(title))
     rows: dict[str, list[str]] = {}
     for line in lines[start + 3:]:
         if not line.strip():
@@ -208,6 +216,15 @@ def test_demo_plays_the_whole_story_and_exits_0(plays: Plays) -> None:
     for number, step in enumerate(STORY, 1):
         assert f"== Step {number}: {step.title}" in stdout
     assert "Program view: PAY-1 Launch instant payouts" in stdout
+    # The first line says what the tables show, and what the fifth project is.
+    shown = table_titled(whole.out, "Before the story")
+    assert list(shown) == [PROGRAM, "PAY-2", "PAY-3", "WEB-1", "WEB-2"]
+    [first] = [line for line in whole.out if line.startswith("First rollup:")]
+    assert first.startswith(f"First rollup: program {PROGRAM} and its {len(shown) - 1} projects, shown "
+                            "below, and 1 project under no initiative (epic OPS-1), rolled up alone and not "
+                            "shown; ")
+    assert first.endswith(" 0 comments (a first evaluation is silent by design).")
+    assert "OPS-1" not in stdout[stdout.index("Before the story"):], "OPS-1 is in no table"
     assert "computes the same values Jira holds, with nothing left to write: yes" in stdout
     assert '"event"' not in stdout + stderr, "the service's JSON log belongs in its log file"
     # Why it is red, on the issue and explained down to the issues; when it will be done.
@@ -230,15 +247,21 @@ def test_demo_tables_match_pmrollup_evaluate(plays: Plays, flavor: str) -> None:
     for result in [evaluated, *evaluated["projects"]]:
         metrics = result["metrics"]
         progress, scope, budget, overdue, health = shown[result["key"]]
-        assert float(progress) == round(metrics["progress_pct"], 1)
-        assert float(scope) == round(metrics["scope_growth_pct"] or 0.0, 1)
-        assert float(budget) == round(metrics["budget_used_pct"], 1)
+        assert progress == fixed(metrics["progress_pct"], 1)
+        assert scope == fixed(metrics["scope_growth_pct"] or 0.0, 1)
+        assert budget == fixed(metrics["budget_used_pct"], 1)
         assert int(overdue) == metrics["dependencies_overdue"]
         assert health == metrics["health"]
     assert shown["PAY-2"][0] == "60.4" and shown["PAY-2"][2] == "110.0"  # the story's points and costs
     said = {key: " ".join(bodies) for key, bodies in kept.comments.items()}
     assert "(scope-creep-critical)" in said["PAY-2"] and "(budget-overrun)" in said["PAY-2"]
     assert "(overdue-dependency)" in said["WEB-2"]
+    # The budget figure in PAY-2's overrun comment is the table's and `pmrollup evaluate`'s.
+    [overrun] = [b for b in kept.comments["PAY-2"] if "(budget-overrun)" in b]
+    found = OVERRUN_PCT.search(overrun)
+    assert found, overrun
+    [pay2] = [r for r in evaluated["projects"] if r["key"] == "PAY-2"]
+    assert found.group(1) == shown["PAY-2"][2] == fixed(pay2["metrics"]["budget_used_pct"], 1)
     # PAY-3's overdue dependency was there before pmrollup came (the silent first run), so its clear is
     # not announced either: its label goes, and no comment speaks of a start nobody was told about.
     assert "Cleared by pmrollup" not in said["PAY-3"] and "pmrollup-blocked" not in kept.pay3_labels

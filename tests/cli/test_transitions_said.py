@@ -23,6 +23,7 @@ import requests
 from sandbox.server import RunningSandbox
 from tests.cli.conftest import DEMO_SEED, Run
 from tests.conftest import SandboxFactory
+from webhooks.cli.trialconfig import trial_app_yaml
 from webhooks.settings.clock import NOW_ENV
 
 PMROLLUP = [sys.executable, "-c", "import sys; from webhooks.cli.main import main; sys.exit(main())"]
@@ -30,6 +31,8 @@ RULE = "overdue-dependency"
 MARKER = re.compile(rf"\[pmrollup:{RULE}:(start|clear):PAY-3:(\d+)\]")
 
 SweepAt = Callable[[str], None]
+# The demo's own choice: the first evaluation records what it finds without a comment.
+SILENT_FIRST_RUN = trial_app_yaml("FLAVOR", comments={"on_first_run": False}, allow_unsigned=True)
 
 
 def moment_of(moment: str) -> str:
@@ -37,10 +40,8 @@ def moment_of(moment: str) -> str:
     return f"2026-03-{moment}:00+00:00"
 
 
-@pytest.fixture
-def sweep_at(demo: tuple[RunningSandbox, Run], monkeypatch: pytest.MonkeyPatch) -> SweepAt:
-    """Return a runner of `pmrollup sweep` with pmrollup's clock at a moment, in this process."""
-    _, run = demo
+def sweeps_of(run: Run, monkeypatch: pytest.MonkeyPatch) -> SweepAt:
+    """Return a runner of `pmrollup sweep` by `run` with pmrollup's clock at a moment, in this process."""
 
     def sweep(moment: str) -> None:
         monkeypatch.setenv(NOW_ENV, moment_of(moment))
@@ -48,6 +49,12 @@ def sweep_at(demo: tuple[RunningSandbox, Run], monkeypatch: pytest.MonkeyPatch) 
         assert done.code == 0, done.err
 
     return sweep
+
+
+@pytest.fixture
+def sweep_at(demo: tuple[RunningSandbox, Run], monkeypatch: pytest.MonkeyPatch) -> SweepAt:
+    """Return a runner of `pmrollup sweep` with pmrollup's clock at a moment, in this process."""
+    return sweeps_of(demo[1], monkeypatch)
 
 
 def sweep_in_own_process(tmp_path: Path, moment: str) -> None:
@@ -131,3 +138,26 @@ def test_the_audit_names_the_rule_of_every_comment_label_and_health_it_wrote(
     assert RULE in by_field["comment"]
     assert by_field["labels"] and "-" not in by_field["labels"]
     assert "Health" in by_field and "-" not in by_field["Health"][:1]
+
+
+def unsaid_in_audit(run: Run, key: str) -> list[str]:
+    """Return what `pmrollup audit KEY` lists as not posted for the overdue-dependency rule: kind: reason."""
+    rows = [re.split(r"\s{2,}", line.strip()) for line in run("audit", key).out.splitlines()[1:]]
+    return [row[3].removeprefix("(empty) -> ") for row in rows
+            if row[2] == "comment (not posted)" and row[4] == RULE]
+
+
+def test_a_clear_whose_start_was_never_announced_is_in_the_audit_with_why_it_was_not_said(
+        sandbox_factory: SandboxFactory, pmrollup: Callable[..., Run],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox = sandbox_factory(DEMO_SEED)
+    run = pmrollup(sandbox, SILENT_FIRST_RUN)
+    sweep_at = sweeps_of(run, monkeypatch)
+    sweep_at("16T09:00")  # WEB-8 is overdue and blocks PAY-15: found on the first evaluation, not said
+    [first] = unsaid_in_audit(run, "PAY-3")
+    assert first.startswith("start: the issue's first evaluation")  # the audit clips it at 40 characters
+    sandbox.edit("WEB-8", {"status": "Done"})
+    sweep_at("16T10:00")
+    assert said(sandbox) == [], "nobody was told of its start, so nobody is told of its clear"
+    assert "pmrollup-blocked" not in sandbox.issue_json("PAY-3")["fields"]["labels"]
+    assert unsaid_in_audit(run, "PAY-3") == [first, "clear: its start was not announced"]

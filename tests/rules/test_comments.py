@@ -233,3 +233,28 @@ def test_a_transition_whose_comment_landed_before_a_crash_is_confirmed_not_said_
     # and when the finding cleared meanwhile, the clear is said, since its start was
     cleared = attempt([], first.state, T0 + timedelta(hours=3), [action.marker])
     assert [a.marker for a in cleared.comments] == ["[pmrollup:scope-creep-warning:clear:PAY-1:2]"]
+
+
+def overrun(used_pct: float, actual_cost: float) -> Finding:
+    """Return a budget overrun: its details are figures only, and name no issue key."""
+    return Finding("budget-overrun", "critical", f"Over budget ({used_pct:.1f}%).",
+                   {"budget_used_pct": used_pct, "actual_cost": actual_cost, "budget": 60000.0}, "PAY-1")
+
+
+def test_a_finding_that_names_no_issue_keys_is_held_after_its_clear_whatever_its_figures() -> None:
+    issue = Issue(CommentSettings(quiet_hours=24))
+    issue.evaluate(T0, [])
+    [start] = issue.evaluate(T0 + timedelta(hours=1), [overrun(110.0, 66000.0)]).comments
+    assert start.marker == "[pmrollup:budget-overrun:start:PAY-1:1]"
+    # more is spent while it holds: the same subject (the rule and the issue), so nothing is said
+    assert issue.evaluate(T0 + timedelta(hours=2), [overrun(115.0, 69000.0)]).comments == ()
+    [clear] = issue.evaluate(T0 + timedelta(hours=3), []).comments
+    assert clear.marker == "[pmrollup:budget-overrun:clear:PAY-1:2]"
+    # over budget again by another amount, inside quiet hours: the same subject, so it is held
+    held = issue.evaluate(T0 + timedelta(hours=4), [overrun(101.5, 60900.0)])
+    assert held.comments == () and held.wake_at == T0 + timedelta(hours=27)
+    [unsaid] = held.unsaid
+    assert unsaid.kind == "start" and unsaid.reason.startswith("held by quiet hours: the same subject")
+    [again] = issue.evaluate(T0 + timedelta(hours=27), [overrun(103.0, 61800.0)]).comments
+    assert again.marker == "[pmrollup:budget-overrun:start:PAY-1:3]"
+    assert len(issue.posted) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ import pytest
 
 from tests.schedule.conftest import Site, SiteFactory
 from webhooks.recompute.services import gateway_for
-from webhooks.schedules.digest import DIGEST_PROPERTY
+from webhooks.schedules.digest import DIGEST_PROPERTY, changes_between
 from webhooks.schedules.schedule import Schedule
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
@@ -94,3 +95,42 @@ def test_digest_of_an_epic_is_refused_in_one_line(site: SiteFactory) -> None:
     result = here.run("digest", "PAY-2")
     assert result.code == 1
     assert result.err.strip() == "pmrollup: PAY-2 is not an initiative: the digest is posted on initiatives"
+
+
+def digest_cell(body: str, key: str, title: str) -> str:
+    """Return the cell of `key`'s row under the column `title` in a digest's table."""
+    titles = HEADER.strip("|").split("||")
+    [row] = [line for line in body.splitlines() if line.startswith(f"|{key} ")]
+    return row.strip("|").split("|")[titles.index(title)]
+
+
+def evaluate_cell(out: str, key: str, header: str) -> str:
+    """Return the cell of `key`'s row under `header` in `pmrollup evaluate`'s metrics table."""
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("key "))
+    headers = re.split(r"\s{2,}", lines[at].strip())
+    [row] = [re.split(r"\s{2,}", line.strip()) for line in lines[at + 2:] if line.startswith(f"{key} ")]
+    return row[headers.index(header)]
+
+
+def test_a_half_way_budget_figure_reads_the_same_in_the_digest_the_tables_and_the_comment(
+        site: SiteFactory) -> None:
+    here = site()
+    here.sandbox.edit("WEB-1", {"fields": {"Cost": 11500}})  # 11,500 + 32,000 = 43,500 of a 40,000 budget
+    assert here.run("sweep").code == 0
+    assert here.field_value("WEB-1", "Budget used %") == 108.8
+    [overrun] = [c for c in here.comments("WEB-1") if "(budget-overrun)" in c]
+    assert "Over budget: 43,500 spent against a budget of 40,000 (108.8%)" in overrun
+    evaluated = here.run("evaluate", "PAY-1", "--dry-run")
+    assert evaluated.code == 0, evaluated.err
+    assert evaluate_cell(evaluated.out, "WEB-1", "budget %") == "108.8"
+    digest = here.run("digest", "PAY-1", "--dry-run")
+    assert digest.code == 0, digest.err
+    assert digest_cell(digest.out, "WEB-1", "Budget used") == "108.8%"
+
+
+def test_what_changed_since_the_last_digest_rounds_half_away_from_zero() -> None:
+    # A float carries binary noise: 100 x 43,500 / 40,000 is 108.74999999999999, shown as 108.8.
+    before = {"PAY-1": {"budget_used_pct": 100.0}, "WEB-1": {"budget_used_pct": 100.0}}
+    after = {"PAY-1": {"budget_used_pct": 100.0}, "WEB-1": {"budget_used_pct": 100 * (43_500 / 40_000)}}
+    assert changes_between(before, after, "PAY-1") == ["WEB-1: budget used 100.0% → 108.8% (+8.8)"]
