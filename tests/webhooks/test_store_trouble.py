@@ -1,9 +1,16 @@
-"""A full disk or a damaged store: deliveries are answered 503 (Jira retries them), never 500; the
-worker thread outlives any error, backs off, and processes every accepted delivery once it clears.
+"""A full disk, a read-only file or a damaged store: deliveries are answered 503 (Jira retries them),
+never 500; the worker thread outlives any error, backs off, and processes every accepted delivery once
+it clears.
 
 The full disk is SQLite's own: `PRAGMA max_page_count` on each of the store's connections makes SQLite
 answer SQLITE_FULL, "database or disk is full", exactly as it does when the file system has no room,
-through the same code paths; freeing space is deleting rows, whose pages SQLite then reuses."""
+through the same code paths; freeing space is deleting rows, whose pages SQLite then reuses.
+
+The read-only file is SQLite's own too. When a file cannot be opened for writing (no write permission,
+a read-only mount), SQLite's unix VFS opens it read-only instead (os_unix.c, unixOpen: "Failed to open
+the file for read/write access. Try read-only"), and every write on that connection fails with
+SQLITE_READONLY, "attempt to write a readonly database". The tests run as root, for whom chmod changes
+nothing, so the test opens the connections the way SQLite then does, with `mode=ro`."""
 
 from __future__ import annotations
 
@@ -53,6 +60,22 @@ def nearly_full(path: str) -> SmallDisk:
 def free_space(path: str) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM ballast")
+
+
+class ReadOnlyFile(SqliteInbox):
+    """The inbox on a file this process may only read while `read_only` is set (as when a file's
+    permissions or its mount refuse writes), and write again once it is cleared."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.read_only = threading.Event()
+        self.read_only.set()
+        super().__init__(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.read_only.is_set():
+            return super()._connect()
+        return sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False)
 
 
 class Recorder:
@@ -144,6 +167,47 @@ def test_a_full_disk_answers_503_and_every_accepted_delivery_is_processed_once_s
         f"{len(set(accepted) - set(recorder.keys))} accepted deliveries never processed: {store.counts()}")
     assert thread.is_alive()
     assert store.counts().deliveries_stored == len(accepted)
+
+
+def test_a_read_only_store_answers_503_and_every_accepted_delivery_is_processed_once_it_is_writable(
+        tmp_path: Path, logs: LogCapture, workers: Workers) -> None:
+    config = make_config(tmp_path, debounce=0.0, max_delay=0.0)
+    environ = {"PMROLLUP_WEBHOOK_SECRET": SECRET}
+    before = create_app(config, environ=environ, jira_check=lambda: None).test_client()
+    accepted = [f"PAY-{n}" for n in range(1, 4)]
+    for key in accepted:  # taken while the file could still be written, not yet routed
+        body = issue_event(key)
+        assert before.post(URL, data=body, headers=signed_headers(body)).status_code == 202
+
+    store = ReadOnlyFile(config.store_path)  # the file turned read-only; pmrollup starts on it
+    client = create_app(config, store=store, environ=environ, jira_check=lambda: None).test_client()
+    body = issue_event("PAY-4")
+    answer = client.post(URL, data=body, headers=signed_headers(body))
+    assert answer.status_code == 503, answer.get_json()
+    assert set(answer.get_json()) == {"error", "hint"}
+    [unavailable] = logs.named("webhook.unavailable")
+    assert "readonly database" in unavailable["reason"] and "write access" in unavailable["reason"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["status"] == "not ready"
+    assert "readonly database" in ready.get_json()["store"] and "write access" in ready.get_json()["store"]
+    assert "Traceback" not in logs.text() and "service.error" not in logs.events()
+
+    recorder = Recorder()
+    thread = workers.start(Worker(store, own_target, recorder, config, poll_seconds=0.01,
+                                  error_backoff_cap=0.2))
+    assert wait_for(lambda: len(logs.named("service.error")) >= 3, timeout=30)  # it cannot file them
+    failures = logs.named("service.error")
+    assert all("readonly database" in r["reason"] and r["store_error"] for r in failures)
+    assert thread.is_alive() and recorder.keys == []
+
+    store.read_only.clear()  # the admin gives the write access back; pmrollup is not restarted
+    assert client.post(URL, data=body, headers=signed_headers(body)).status_code == 202  # Jira's retry
+    accepted.append("PAY-4")
+    assert wait_for(lambda: set(recorder.keys) >= set(accepted) and store.depth() == 0, timeout=60), (
+        f"accepted deliveries never processed: {sorted(set(accepted) - set(recorder.keys))}")
+    assert sorted(recorder.keys) == accepted and thread.is_alive()
+    assert client.get("/readyz").get_json()["status"] == "ready"
 
 
 def test_the_worker_outlives_an_error_that_is_not_the_stores_and_carries_on_once_it_clears(

@@ -57,18 +57,39 @@ class SqliteStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         try:
+            if getattr(self._local, "refused_write", False):
+                self._drop_connection()  # it may have been opened read-only: open the file anew
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(cannot_use(self.path, "write", exc)) from exc
+            raise self._failed("write", exc) from exc
         try:
             yield conn
             conn.execute("COMMIT")
+            self._local.refused_write = False
         except BaseException as exc:
             self._roll_back(conn)
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(cannot_use(self.path, "write", exc)) from exc
+                raise self._failed("write", exc) from exc
             raise
+
+    def _failed(self, action: str, exc: sqlite3.Error) -> StoreError:
+        """Return the StoreError for a failed read or write.
+
+        SQLite opens a file it may not write (its permissions, a read-only mount) read-only, and that
+        connection stays read-only. After SQLITE_READONLY, each write of this thread therefore opens
+        the file anew until one commits, so writes work again as soon as the file is writable, without
+        a restart (a read in between may well open it read-only again)."""
+        if _code(exc) == sqlite3.SQLITE_READONLY:
+            self._local.refused_write = True
+        return StoreError(cannot_use(self.path, action, exc))
+
+    def _drop_connection(self) -> None:
+        """Close this thread's connection; its next use opens a new one."""
+        self._local.pid = None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
 
     def _roll_back(self, conn: sqlite3.Connection) -> None:
         """Undo what is left of a failed transaction without hiding the error that failed it.
@@ -82,8 +103,7 @@ class SqliteStore:
         try:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
-            self._local.pid = None  # a connection that cannot roll back is replaced on next use
-            conn.close()
+            self._drop_connection()  # a connection that cannot roll back is replaced on next use
 
     def _read(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
         try:
@@ -91,7 +111,7 @@ class SqliteStore:
             conn.row_factory = sqlite3.Row
             return list(conn.execute(sql, tuple(params)))
         except sqlite3.Error as exc:
-            raise StoreError(cannot_use(self.path, "read", exc)) from exc
+            raise self._failed("read", exc) from exc
 
     def writable(self) -> None:
         """Raise StoreError unless a write to the store succeeds now."""
@@ -104,8 +124,10 @@ class SqliteStore:
 _REMEDIES = {
     sqlite3.SQLITE_FULL: "the disk holding it is full: free space there (deliveries are answered 503, "
                          "so Jira retries them, until then)",
-    sqlite3.SQLITE_READONLY: "it is read-only: give this user write access to the file and its folder "
-                             "(SQLite writes -wal and -shm files beside it)",
+    sqlite3.SQLITE_READONLY: "the file is read-only for this user: give this user write access to the "
+                             "file and its folder (SQLite writes -wal and -shm files beside it), or mount "
+                             "its file system read-write (deliveries are answered 503, so Jira retries "
+                             "them, until then; no restart is needed)",
     sqlite3.SQLITE_BUSY: "another process holds its write lock: it is retried; if it lasts, look for a "
                          "process stuck on the file",
     sqlite3.SQLITE_IOERR: "the disk failed to read or write: check the disk and the file system",
