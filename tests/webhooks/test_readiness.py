@@ -22,6 +22,11 @@ from webhooks.web.app import create_app
 from webhooks.web.readiness import JIRA_PROBE_SECONDS, CachedProbe, JiraCheck, SiteProblems, jira_probe
 from webhooks.web.signature import SECRET_ENV
 
+REFUSED_HEALTH = SiteProblem("Health", "customfield_10050", "PAY", "Epic", "PAY-2",
+                             "the select field 'Health' has no option 'at-risk'", 1.0, 1.0)
+REFUSED_HEALTH_SAID = "field 'Health' (customfield_10050) is not written on PAY Epic issues (last PAY-2)"
+REFUSED_FIELDS_METRIC = 'pmrollup_site_problems{kind="fields"} 1'
+
 
 def jira_environ(url: str, user: str = "admin@example.com", token: str = "token") -> dict[str, str]:
     return {"JIRA_URL": url, "JIRA_USER": user, "JIRA_TOKEN": token, SECRET_ENV: SECRET}
@@ -62,17 +67,15 @@ def test_readyz_is_ready_when_the_store_writes_and_jira_answers(
 
 def test_readyz_names_a_field_the_site_refuses_and_stays_200(
         config: AppConfig, store: SqliteInbox, sandbox_factory: SandboxFactory) -> None:
-    store.record_site_problems([SiteProblem("Health", "customfield_10050", "PAY", "Epic", "PAY-2",
-                                            "the select field 'Health' has no option 'at-risk'", 1.0, 1.0)])
+    store.record_site_problems([REFUSED_HEALTH])
     client = client_for(config, store, sandbox_environ(sandbox_factory(SMALL_SEED)))
     answer = client.get("/readyz")
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["status"] == "degraded"
     [site] = body["site"]
-    assert "field 'Health' (customfield_10050) is not written on PAY Epic issues (last PAY-2)" in site
-    metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'pmrollup_site_problems{kind="fields"} 1' in metrics
+    assert REFUSED_HEALTH_SAID in site
+    assert REFUSED_FIELDS_METRIC in client.get("/metrics").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("trouble", ["nothing listening", "wrong token"])
@@ -171,3 +174,21 @@ def test_readyz_under_gunicorn_checks_the_jira_the_environment_names(
         answer = requests.get(url + "/readyz", timeout=30)
     assert answer.status_code == 200
     assert (answer.json()["status"], answer.json()["jira"]) == ("ready", "ok")
+
+
+def test_readyz_under_gunicorn_names_a_field_the_worker_found_refused_and_stays_200(
+        tmp_path: Path, sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(SMALL_SEED)
+    write_app_yaml(tmp_path)
+    with gunicorn(tmp_path, clean_environ(**sandbox_environ(sandbox))) as url:
+        assert requests.get(url + "/readyz", timeout=30).json()["site"] == []
+        worker_side = SqliteInbox(tmp_path / "pmrollup.sqlite3")  # gunicorn's store, as the worker opens it
+        worker_side.record_site_problems([REFUSED_HEALTH])
+        answer = requests.get(url + "/readyz", timeout=30)
+        metrics = requests.get(url + "/metrics", timeout=30).text
+    assert answer.status_code == 200
+    detail = answer.json()
+    assert (detail["status"], detail["store"], detail["jira"]) == ("degraded", "ok", "ok")
+    [site] = detail["site"]
+    assert REFUSED_HEALTH_SAID in site
+    assert REFUSED_FIELDS_METRIC in metrics
