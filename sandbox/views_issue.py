@@ -133,7 +133,8 @@ def delete_property(version: str, key: str, name: str) -> Response:
     store = site().store
     with store.lock:
         issue = store.get(key)
-        if issue.properties.pop(name, None) is None:
+        if name not in issue.properties:  # its value may be null, which Jira stores like any other
             return error(404, [f"The property with key '{name}' does not exist."])
+        del issue.properties[name]
         store.version += 1
     return Response(status=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -18,9 +19,14 @@ blueprint = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
 
 def body() -> dict[str, Any]:
-    data = request.get_json(silent=True, force=True)
-    if data is None:
+    """Return the request's JSON object ({} when there is no body); any other body is a 400."""
+    raw = request.get_data(as_text=True)
+    if not raw.strip():
         return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise StoreError("The body is not valid JSON: send a JSON object.") from None
     if not isinstance(data, dict):
         raise StoreError("Send a JSON object.")
     return data
