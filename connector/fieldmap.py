@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from rules.config import AppConfig
+from rules.config import OUTPUT_KINDS, AppConfig
 
 # Custom field types pmrollup creates, as Jira names them (POST /rest/api/2/field).
 CUSTOM_TYPES = {
@@ -25,6 +25,16 @@ HOLDS: dict[str, frozenset[str]] = {
     "text": frozenset({"string"}),
     "date": frozenset({"date", "datetime", "string"}),
 }
+
+
+
+def wrong_kind(metric: str, info: FieldInfo) -> str | None:
+    """Say why the field `info` cannot hold the output `metric` (a field of another type), else None."""
+    kinds = HOLDS.get(OUTPUT_KINDS.get(metric, ""), frozenset())
+    if not kinds or info.kind in kinds:
+        return None
+    wanted = " or ".join(sorted(kinds))
+    return f"'{info.name}' holds {info.kind}: point outputs.{metric} at a field of type {wanted}"
 
 
 BASE_FIELDS = ("summary", "status", "issuetype", "project", "parent", "labels", "issuelinks")

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from connector.errors import ConnectorError
-from connector.fieldmap import FieldInfo
+from connector.fieldmap import FieldInfo, wrong_kind
 from rules.sameness import as_number, same_value
 
 PROPERTY_LIMIT_BYTES = 32 * 1024  # Jira refuses issue property values above 32 KB
@@ -132,8 +132,9 @@ def plan_update(values: Mapping[str, object], current: Mapping[str, object],
                 leave_out: Collection[str] = (), names: Mapping[str, str] | None = None) -> FieldUpdate:
     """Return the update for metrics whose value differs from Jira's.
 
-    A metric with no field (`names` gives the configured field name), a value its field cannot take,
-    or a field in `leave_out` (known to be refused on this issue) is left out, as a refusal."""
+    A metric with no field (`names` gives the configured field name), a field of another type than the
+    metric's, a value its field cannot take, or a field in `leave_out` (known to be refused on this
+    issue) is left out, as a refusal."""
     fields: dict[str, Any] = {}
     changed: dict[str, tuple[object, object]] = {}
     refused: list[Refusal] = []
@@ -147,6 +148,9 @@ def plan_update(values: Mapping[str, object], current: Mapping[str, object],
             continue
         old = current.get(metric)
         if same_value(value, old) or info.id in leave_out:
+            continue
+        if (mismatch := wrong_kind(metric, info)) is not None:
+            refused.append(Refusal(metric, info.id, info.name, mismatch))
             continue
         try:
             fields[info.id] = encode(info, value)

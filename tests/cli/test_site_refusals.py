@@ -61,8 +61,10 @@ def test_outputs_pointed_at_fields_of_another_type_leave_the_others_written_and_
     assert problems(tmp_path) == {(name, project, issue_type) for name in ("Progress %", "Health")
                                   for project, issue_type in DEMO_LEVELS}
     reasons = {p.field_name: p.reason for p in refused}
-    assert "'Health' holds numbers, not" in reasons["Health"]
-    assert "date" in reasons["Progress %"]
+    assert reasons["Health"] == ("'Health' holds number: point outputs.health at a field of type option or "
+                                 "string")
+    assert reasons["Progress %"] == ("'Progress %' holds date: point outputs.progress_pct at a field of type "
+                                     "number")
 
     checked = run("check")
     assert checked.code == 1

@@ -34,9 +34,9 @@ def test_a_figure_two_hundredths_off_is_rewritten() -> None:
     (None, ""), ("", None), (None, 3.0), (0, None),
     ("2026-03-06", "2026-03-06"), ("2026-03-06", "2026-03-07"), (True, "True")])
 def test_the_write_plan_and_the_edit_agree_on_what_jira_already_holds(new: object, held: object) -> None:
-    planned = changed_fields({"progress_pct": new}, {"progress_pct": held}, {"progress_pct": "Progress %"})
-    text = FieldInfo("customfield_5", "Progress %", "string")
-    edited = plan_update({"progress_pct": new}, {"progress_pct": held}, {"progress_pct": text})
+    planned = changed_fields({"health_reason": new}, {"health_reason": held}, {"health_reason": "Why"})
+    text = FieldInfo("customfield_5", "Why", "string")
+    edited = plan_update({"health_reason": new}, {"health_reason": held}, {"health_reason": text})
     assert bool(planned) == bool(edited.changed)
 
 
@@ -51,6 +51,16 @@ def test_health_goes_to_a_select_as_an_option_and_to_text_as_text() -> None:
     text = plan_update({"health": "at-risk"}, {"health": None}, {"health": HEALTH_TEXT})
     assert select.body() == {"fields": {"customfield_2": {"value": "at-risk"}}}
     assert text.body() == {"fields": {"customfield_3": "at-risk"}}
+
+
+def test_a_figure_for_a_text_field_is_left_out_as_a_refusal_naming_the_type_it_needs() -> None:
+    text = FieldInfo("customfield_5", "Progress %", "string")
+    plan = plan_update({"progress_pct": 62.5, "health": "at-risk"}, {},
+                       {"progress_pct": text, "health": HEALTH_TEXT})
+    assert plan.body() == {"fields": {"customfield_3": "at-risk"}}
+    [refused] = plan.refused
+    assert (refused.field_id, refused.reason) == (
+        "customfield_5", "'Progress %' holds string: point outputs.progress_pct at a field of type number")
 
 
 def test_select_without_the_option_is_left_out_as_a_refusal_before_any_request() -> None:

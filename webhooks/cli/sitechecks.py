@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
-from connector.fieldmap import HOLDS, FieldCatalog
+from connector.fieldmap import FieldCatalog, wrong_kind
 from connector.site import allowed_values
-from rules.config import OUTPUT_KINDS, AppConfig
+from rules.config import AppConfig
 from rules.metrics import HEALTH_VALUES
 from webhooks.cli.requeue import queue_recompute, target_at
 from webhooks.store.inbox import Target
@@ -117,10 +117,8 @@ def _still_refused(config: AppConfig, gateway: JiraGateway, problem: SiteProblem
     if info is None:
         return f"no field named '{problem.field_name}': run `pmrollup fields create`"
     metric = next((m for m, n in config.outputs.items() if n == problem.field_name), None)
-    kinds = HOLDS.get(OUTPUT_KINDS.get(metric or "", ""), frozenset())
-    if kinds and info.kind not in kinds:
-        wanted = " or ".join(sorted(kinds))
-        return f"'{info.name}' holds {info.kind}: point outputs.{metric} at a field of type {wanted}"
+    if metric is not None and (mismatch := wrong_kind(metric, info)) is not None:
+        return mismatch
     try:
         meta = gateway.edit_meta(problem.issue_key)
     except JiraNotFound:
