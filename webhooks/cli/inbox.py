@@ -10,6 +10,7 @@ import click
 
 from rules.wording import counted
 from webhooks.cli.base import CommandError, RootOptions, pass_root
+from webhooks.recompute.writeback import UNSAID_FIELD
 from webhooks.store.inbox import SqliteInbox, StoreError
 
 
@@ -88,7 +89,8 @@ def audit_command(root: RootOptions, key: str | None, limit: int) -> int:
         print(f"no writes recorded for {key.upper()}" if key else "no writes recorded yet")
         return 0
     print(table(("WHEN (UTC)", "ISSUE", "FIELD", "OLD -> NEW", "RULE"), [
-        (when(e.at), e.issue_key, e.field, f"{shown(e.old)} -> {shown(e.new)}", e.rule or "-")
+        (when(e.at), e.issue_key, e.field, f"{shown(e.old)} -> {shown(e.new, why=e.field == UNSAID_FIELD)}",
+         e.rule or "-")
         for e in entries
     ]))
     return 0
@@ -107,9 +109,10 @@ def when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
 
 
-def shown(value: str | None) -> str:
-    """Show an audited value on one line: empty values as '(empty)', long ones clipped."""
-    return "(empty)" if value is None or value == "" else clip(value, 40)
+def shown(value: str | None, why: bool = False) -> str:
+    """Show an audited value on one line: empty values as '(empty)', long ones clipped (a reason why a
+    transition was not announced less, since the reason is the point)."""
+    return "(empty)" if value is None or value == "" else clip(value, 160 if why else 40)
 
 
 def clip(text: str, width: int) -> str:

@@ -51,6 +51,9 @@ class SiteLedger(Protocol):
                              field_names: Collection[str]) -> list[SiteProblem]: ...
 
 
+# The audit's field for a transition that was not announced; its new value says why.
+UNSAID_FIELD = "comment (not posted)"
+
 @dataclass(frozen=True)
 class Write:
     """One change pmrollup made to Jira, for the audit log."""
@@ -107,7 +110,7 @@ class WriteBack:
         if plan.comments:
             confirmed, posted = self._say(issue, plan)
             self.gateway.set_property(issue.key, STATE_KEY, confirmed)
-        self._audit([Write(issue.key, "comment (not posted)", None, f"{u.kind}: {u.reason}", u.rule)
+        self._audit([Write(issue.key, UNSAID_FIELD, None, f"{u.kind}: {u.reason}", u.rule)
                      for u in plan.unsaid])
         return len(written), posted
 
