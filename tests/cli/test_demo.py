@@ -30,7 +30,7 @@ from rules.figures import fixed
 from rules.model import Program, Project
 from tests.cli.conftest import Result
 from webhooks.cli.main import main
-from webhooks.cli.story import PROGRAM, STORY
+from webhooks.cli.story import DEMO_OUTPUTS, PROGRAM, STORY
 from webhooks.settings.appyaml import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,7 +223,11 @@ def test_demo_plays_the_whole_story_and_exits_0(plays: Plays) -> None:
     assert first.startswith(f"First rollup: program {PROGRAM} and its {len(shown) - 1} projects, shown "
                             "below, and 1 project under no initiative (epic OPS-1), rolled up alone and not "
                             "shown; ")
-    assert first.endswith(" 0 comments (a first evaluation is silent by design).")
+    issues, outputs = len(shown) + 1, len(DEMO_OUTPUTS)
+    columns = len(next(iter(shown.values())))
+    assert re.search(rf"shown; \d+ fields written on these {issues} issues, of the {outputs} outputs "
+                     rf"app.yaml names \(the tables show {columns}\), 0 comments \(a first "
+                     r"evaluation is silent by design\)\.$", first), first
     assert "OPS-1" not in stdout[stdout.index("Before the story"):], "OPS-1 is in no table"
     assert "computes the same values Jira holds, with nothing left to write: yes" in stdout
     assert '"event"' not in stdout + stderr, "the service's JSON log belongs in its log file"

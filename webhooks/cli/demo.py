@@ -86,7 +86,10 @@ class Demo:
                  f"rolled up alone and not shown" if lone else "")
         self.echo(f"First rollup: program {PROGRAM} and its "
                   f"{counted(len(found.programs.get(PROGRAM, ())), 'project')}, shown below{alone}; "
-                  f"{counted(summary.fields_written, 'field')} written, "
+                  f"{counted(summary.fields_written, 'field')} written on these "
+                  f"{summary.programs + summary.projects} issues, of the "
+                  f"{counted(len(self.config.outputs), 'output')} app.yaml names (the tables show "
+                  f"{len(COLUMNS)}), "
                   f"{counted(summary.comments_posted, 'comment')} (a first evaluation is silent by design).")
         self.settle()
         return self
