@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,11 @@ import yaml
 
 from rules.metrics import HEALTH_VALUES
 from sandbox.server import RunningSandbox
-from tests.cli.conftest import DEMO_SEED, Result, Run, jira_get
+from tests.cli.conftest import DEMO_SEED, DEMO_TODAY, Result, Run, jira_get
 from tests.conftest import LogCapture, SandboxFactory
 from webhooks.cli.trialconfig import trial_app_yaml
 from webhooks.settings.appyaml import load_config
+from webhooks.settings.clock import NOW_ENV
 from webhooks.store.inbox import SqliteInbox
 from webhooks.store.siteproblems import RETRY_SECONDS
 from webhooks.worker.recomputing import build_worker
@@ -65,12 +66,11 @@ def health_refused_then_fixed(sandbox: RunningSandbox, run: Run, store_path: Pat
     return store
 
 
-def let_time_pass(store_path: Path, seconds: float) -> None:
-    """Age every recorded refusal by `seconds`, as that much time passing would (the recompute's clock
-    that stamps them is the wall clock, which a test does not wait on)."""
-    with sqlite3.connect(store_path) as conn:
-        conn.execute("UPDATE site_problems SET first_seen = first_seen - ?, last_seen = last_seen - ?",
-                     (seconds, seconds))
+def clock_at(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Set pmrollup's clock (PMROLLUP_NOW) for the commands run next: `seconds` after 09:00 on the
+    demo's day."""
+    moment = datetime.fromisoformat(f"{DEMO_TODAY}T09:00:00+00:00") + timedelta(seconds=seconds)
+    monkeypatch.setenv(NOW_ENV, moment.isoformat())
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
@@ -157,13 +157,14 @@ def test_check_finds_a_fixed_health_field_clears_it_and_queues_its_program_for_t
 
 def test_a_field_fixed_on_the_site_is_written_after_the_hour_and_no_longer_reported(
         sandbox_factory: SandboxFactory, pmrollup: Callable[[RunningSandbox], Run], tmp_path: Path,
-        logs: LogCapture) -> None:
+        logs: LogCapture, monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox = sandbox_factory(demo_seed(options=FOREIGN), "cloud")
     run = pmrollup(sandbox)
     store_path = tmp_path / "pmrollup.sqlite3"
+    clock_at(monkeypatch, 0)
     store = health_refused_then_fixed(sandbox, run, store_path)
 
-    let_time_pass(store_path, 30 * 60)
+    clock_at(monkeypatch, 30 * 60)
     sandbox.clear_requests()
     within = sweep(run)
     assert within.code == 0, within.err
@@ -172,7 +173,7 @@ def test_a_field_fixed_on_the_site_is_written_after_the_hour_and_no_longer_repor
     assert len(store.site_problems()) == 4
     assert logs.named("site.fixed") == []
 
-    let_time_pass(store_path, RETRY_SECONDS - 30 * 60 + 60)
+    clock_at(monkeypatch, RETRY_SECONDS + 60)
     after = sweep(run)
     assert after.code == 0, after.err
     health = {key: fields["Health"] for key, fields in rolled_up(sandbox).items()}

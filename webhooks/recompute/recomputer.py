@@ -195,6 +195,10 @@ class Recomputer:
         markers = pending_markers(announced_of(previous), key)
         return _landed_markers(self.gateway.comments(key), markers) if markers else []
 
+    def _seconds(self) -> float:
+        """Return pmrollup's now in epoch seconds (what PMROLLUP_NOW freezes), for the site problems' hour."""
+        return self.now().timestamp()
+
     def _problem(self, text: str) -> None:
         if text not in self.problems:
             self.problems.append(text)
@@ -216,7 +220,7 @@ class Recomputer:
         if dry_run:
             return result
         try:
-            writeback = WriteBack(self.config, self.gateway, self.audit, self.site, self.clock.seconds)
+            writeback = WriteBack(self.config, self.gateway, self.audit, self.site, self._seconds)
             fields, comments = writeback.apply(issue, plan, findings, new_baseline)
         except (JiraBadRequest, JiraNotFound) as exc:
             # Refused for good (gone, or an edit Jira will never take): the other issues still land.
