@@ -16,6 +16,7 @@ from tests.conftest import LogCapture, SandboxFactory
 from tests.schedule.conftest import (
     DEMO_SEED,
     NO_SCHEDULED_RUNS,
+    PMROLLUP,
     SETTINGS,
     Site,
     SiteFactory,
@@ -206,19 +207,38 @@ def readyz(url: str) -> Any:
     return answer.json()
 
 
-def test_readyz_under_gunicorn_shows_a_rule_edit_the_worker_refused_until_a_good_edit(
+def test_gunicorn_and_pmrollup_worker_take_a_good_rule_edit_and_say_a_bad_one_in_readyz(
         site: SiteFactory) -> None:
     here, rule_file = worker_site(site, slow_progress(50))
-    # gunicorn's web workers never read the rule files: what they say comes from the worker's notice.
-    with gunicorn(here.config_path.parent, clean_environ(**here.env())) as url, running_worker(here):
+    sandbox = here.sandbox
+    # Production's processes: gunicorn's web workers never read the rule files, so what their /readyz
+    # says of a refused edit comes from the notice `pmrollup worker` leaves in the store.
+    with gunicorn(here.config_path.parent, clean_environ(**here.env())) as url:
+        worker = here.start("worker", PMROLLUP + ["worker"])
+        wait_for("the worker", lambda: worker.events("worker.start") != [], logs=[worker])
+        first_recompute(here)
+        assert field_value(sandbox, "PAY-2", "Health") == "on-track"
         assert readyz(url)["status"] == "ready"
-        rule_file.write_text(slow_progress(65) + MISSPELT)
-        wait_for("the refusal in gunicorn's /readyz", lambda: readyz(url)["site"] != [])
+
+        rule_file.write_text(slow_progress(65) + MISSPELT)  # taken whole, it would put PAY-2 at risk
+        wait_for("the refusal in gunicorn's /readyz", lambda: readyz(url)["site"] != [], logs=[worker])
         detail = readyz(url)
         assert detail["status"] == "degraded"
         [problem] = detail["site"]
         assert f"{rule_file}:9:" in problem and "the last good rules keep running" in problem
+        sandbox.edit("PAY-2", {"fields": {"Health": None}})  # someone clears the field by hand
+        queue_every_project(here.store_path)
+        wait_for("the next recompute", lambda: field_value(sandbox, "PAY-2", "Health") is not None,
+                 timeout=60, logs=[worker])
+        assert field_value(sandbox, "PAY-2", "Health") == "on-track", "judged by the last good rule"
 
         rule_file.write_text(slow_progress(65))
-        wait_for("the refusal taken back", lambda: readyz(url)["site"] == [])
+        wait_for("the refusal taken back", lambda: readyz(url)["site"] == [], logs=[worker])
         assert readyz(url)["status"] == "ready"
+        queue_every_project(here.store_path)
+        wait_for("PAY-2 judged by the edited rule",
+                 lambda: field_value(sandbox, "PAY-2", "Health") == "at-risk", timeout=60, logs=[worker])
+        assert worker.stop() == 0, worker.text()
+    [refused] = worker.events("rules.reload_refused")
+    assert refused["error"].startswith(f"{rule_file}:9:")
+    assert [r["files"] for r in worker.events("rules.reloaded")] == [[str(rule_file)]]
