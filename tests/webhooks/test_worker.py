@@ -282,3 +282,27 @@ def test_a_bug_in_targets_for_is_retried_then_parked_not_silently_skipped(
     assert logs.events().count("delivery.failed") == 2 and logs.events().count("delivery.dead") == 1
     assert store.retry_dead(now=clock()) == 1
     assert store.counts().deliveries_pending == 1
+
+
+def test_a_recompute_asking_to_be_woken_is_recomputed_that_long_after_on_the_workers_clock(
+        store: SqliteInbox, config: AppConfig) -> None:
+    clock = FakeClock(5_000_000.0)  # far from the wall clock: only the worker's own clock may count
+    woken: list[float] = []
+
+    def recompute(target: Target) -> RecomputeResult:
+        woken.append(clock())
+        return RecomputeResult(wake_in=600.0) if len(woken) == 1 else RecomputeResult()
+
+    worker = Worker(store, program_of, recompute, config, clock=clock)
+    store.upsert_target(Target("project", "PAY-1"), clock(), 0, 0)
+    worker.run_once()
+    assert [(t.key, at) for t, at in store.wakeups()] == [("PAY-1", 5_000_600.0)]
+    clock.advance(599.0)
+    worker.run_once()
+    assert woken == [5_000_000.0], "not before its time"
+    clock.advance(1.0)
+    worker.run_once()  # files the wake-up as news due after the debounce
+    clock.advance(config.worker.debounce_seconds)
+    worker.run_once()
+    assert woken == [5_000_000.0, 5_000_600.0 + config.worker.debounce_seconds]
+    assert store.wakeups() == []

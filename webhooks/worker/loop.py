@@ -40,6 +40,7 @@ class RecomputeResult:
     findings: Mapping[str, int] = field(default_factory=dict)
     fields_written: int = 0
     comments_posted: int = 0
+    wake_in: float | None = None  # recompute the target again this many seconds from now (a held comment)
 
 
 TargetsFor = Callable[[dict[str, Any]], list[Target]]
@@ -263,6 +264,8 @@ class Worker:
         for news in moved:  # epics the map had under this program, which Jira has elsewhere
             self.store.upsert_target(news, self.clock(), self.settings.debounce_seconds,
                                      self.settings.max_delay_seconds)
+        if result.wake_in is not None:  # on this worker's clock, as every timer of its queue
+            self.store.wake_later(target, self.clock() + result.wake_in)
         self.store.complete(leased)
         self.metrics.recompute(seconds, "done")
         self.metrics.findings(result.findings)

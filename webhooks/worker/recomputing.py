@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Mapping
 
@@ -67,20 +66,20 @@ class TargetRecompute:
             return RecomputeResult()
         finally:
             self._count_jira_calls()
-        self._wake_for_held(target, recomputer, evaluation)
         return RecomputeResult(
             findings=evaluation.findings_by_severity(),
             fields_written=sum(r.fields_written for r in evaluation.results),
             comments_posted=sum(r.comments_posted for r in evaluation.results),
+            wake_in=self._wake_in(recomputer, evaluation),
         )
 
-    def _wake_for_held(self, target: Target, recomputer: Recomputer, evaluation: Evaluation) -> None:
-        """Queue the target again for when a comment held by quiet hours is due, if it still holds."""
+    @staticmethod
+    def _wake_in(recomputer: Recomputer, evaluation: Evaluation) -> float | None:
+        """Return in how many seconds a comment held by quiet hours is due (the worker recomputes the
+        target then, if it still holds), or None. pmrollup's clock says when it is due; the worker's
+        clock, which may be another, times the wake-up."""
         wake = evaluation.wake_at()
-        if wake is None or self.store is None:
-            return
-        delay = max(1.0, (wake - recomputer.now()).total_seconds())
-        self.store.wake_later(target, time.time() + delay)
+        return None if wake is None else max(1.0, (wake - recomputer.now()).total_seconds())
 
     def _take_reloaded(self) -> None:
         """Use the rules and settings in force now, when a reload made new ones."""
