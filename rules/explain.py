@@ -80,7 +80,9 @@ def forecast_trace(throughput: Throughput, fresh: Forecast, published: Mapping[s
     days = [row((first + timedelta(days=n)).isoformat(), finished=count)
             for n, count in enumerate(throughput.daily) if count]
     steps = [
-        given("forecast.window_days", throughput.window_days, f"{first} to {last}"),
+        given("forecast.window_days", settings.window_days, "the most days sampled"),
+        Step(f"days sampled = {throughput.window_days}, {first} to {last}: "
+             f"{_history_reason(throughput, today, level)}", throughput.window_days, "history_days"),
         Step(f"finished in the window = the days' samples summed = {shown(throughput.done_in_window)} "
              f"on {len(days)} of {throughput.window_days} days", throughput.done_in_window, "done_in_window"),
         Step(f"throughput per week = {shown(throughput.done_in_window)} / {throughput.window_days} x 7 = "
@@ -107,6 +109,14 @@ def forecast_trace(throughput: Throughput, fresh: Forecast, published: Mapping[s
     steps += [Step(f"{metric} = {shown(values.get(metric))}", values.get(metric), metric)
               for metric in FORECAST_METRICS]
     return trace_of(steps, "forecast_p85_date", days)
+
+
+def _history_reason(throughput: Throughput, today: date, level: str) -> str:
+    whose = ("its epics' items" if level == "program" else "its program's epics' items"
+             if throughput.basis == "program" else "its items")
+    if throughput.began is None:
+        return f"the whole window (the earliest created day of {whose} is before it, or not known)"
+    return f"{throughput.began_text(today)} (the earliest created day of {whose})"
 
 
 def _basis_reason(throughput: Throughput, settings: ForecastSettings, level: str) -> str:

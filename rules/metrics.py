@@ -12,7 +12,7 @@ from rules.baseline import Baseline
 from rules.evm import EarnedValue
 from rules.measures import budget_trace, evm_trace, progress_trace, schedule_trace, scope_trace
 from rules.model import Blocker, Link, Project, WorkItem
-from rules.throughput import FORECAST_METRIC_KINDS, ForecastSettings, done_by_day
+from rules.throughput import FORECAST_METRIC_KINDS, ForecastSettings, done_by_day, first_day
 from rules.trace import Step, Trace, counted_step, given, row, trace_of
 
 MetricValue = float | int | str | bool | date | None
@@ -95,6 +95,7 @@ class ProjectMetrics:
     baseline_truncated: bool = False
     evm: EarnedValue | None = field(default=None, compare=False)
     done_by_day: Mapping[str, int] = field(default_factory=dict)  # items finished per day of the window
+    history_from: date | None = None  # the day its work began (its items' earliest `created`)
     traces: Mapping[str, Trace] = field(default_factory=dict, compare=False)  # each group's, by its name
 
     def with_health(self, health: str) -> ProjectMetrics:
@@ -130,6 +131,7 @@ class ProjectMetrics:
             "health": v.get("health"),
             "dependencies": [d.as_dict() for d in self.dependencies if d.open or not d.known],
             "done_by_day": dict(self.done_by_day),
+            "history_from": self.history_from.isoformat() if self.history_from else None,
         }
 
 
@@ -218,4 +220,5 @@ def project_metrics(project: Project, items: Sequence[WorkItem], blockers: Mappi
     return ProjectMetrics(key=project.key, values=values, dependencies=deps, scope_added_keys=added,
                           scope_removed_keys=removed,
                           baseline_truncated=baseline is not None and baseline.keys is None, evm=ev,
-                          done_by_day=done_by_day(items, today, window_days), traces=traces)
+                          done_by_day=done_by_day(items, today, window_days),
+                          history_from=first_day(items), traces=traces)

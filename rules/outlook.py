@@ -15,43 +15,55 @@ from rules.throughput import (
     Throughput,
     daily_counts,
     epic_throughput,
+    history_days,
     program_throughput,
 )
 
 
 def epic_forecast(key: str, open_items: int, own: Mapping[str, int], program: Sequence[float] | None,
                   epics_with_open: int, due: date | None, today: date, settings: ForecastSettings,
-                  previous: Mapping[str, Any] | None) -> Forecast:
+                  previous: Mapping[str, Any] | None, began: date | None = None,
+                  program_began: date | None = None) -> Forecast:
     """Return the forecast an epic publishes: from its own days with enough history, else its share of
-    its program's days (`program`, None for an epic without one)."""
-    throughput = epic_samples(own, program, epics_with_open, today, settings)
+    its program's days (`program`, None for an epic without one), each from the day its work began."""
+    throughput = epic_samples(own, program, epics_with_open, today, settings, began, program_began)
     return _published(key, open_items, throughput, due, today, settings, previous)
 
 
 def epic_samples(own: Mapping[str, int], program: Sequence[float] | None, epics_with_open: int, today: date,
-                 settings: ForecastSettings) -> Throughput:
-    """Return the days an epic's forecast draws from: its own, or its share of its program's."""
-    return epic_throughput(daily_counts(own, today, settings.window_days), program, epics_with_open, settings)
+                 settings: ForecastSettings, began: date | None = None,
+                 program_began: date | None = None) -> Throughput:
+    """Return the days an epic's forecast draws from: its own since `began` (its first day, None: the
+    whole window), or its share of its program's (`program`, the days since `program_began`)."""
+    days, start = history_days(began, today, settings.window_days)
+    _, program_start = history_days(program_began, today, settings.window_days)
+    return epic_throughput(daily_counts(own, today, days), program, epics_with_open, settings, start,
+                           program_start)
 
 
-def program_samples(epics: Iterable[Mapping[str, int]], today: date,
-                    settings: ForecastSettings) -> Throughput:
-    """Return the days a program's forecast draws from: its epics' combined."""
-    return program_throughput([daily_counts(e, today, settings.window_days) for e in epics], settings)
+def program_samples(epics: Iterable[Mapping[str, int]], today: date, settings: ForecastSettings,
+                    began: date | None = None) -> Throughput:
+    """Return the days a program's forecast draws from: its epics' combined, since `began` (its first
+    day, None: the whole window)."""
+    days, start = history_days(began, today, settings.window_days)
+    return program_throughput([daily_counts(e, today, days) for e in epics], settings, start, days)
 
 
 def program_forecast(key: str, open_items: int, epics: Iterable[Mapping[str, int]], due: date | None,
-                     today: date, settings: ForecastSettings, previous: Mapping[str, Any] | None) -> Forecast:
-    """Return the forecast a program publishes, from its epics' days combined."""
-    throughput = program_samples(epics, today, settings)
+                     today: date, settings: ForecastSettings, previous: Mapping[str, Any] | None,
+                     began: date | None = None) -> Forecast:
+    """Return the forecast a program publishes, from its epics' days combined since `began`."""
+    throughput = program_samples(epics, today, settings, began)
     return _published(key, open_items, throughput, due, today, settings, previous)
 
 
-def combined_days(epics: Iterable[Mapping[str, int]], today: date, window_days: int) -> tuple[float, ...]:
-    """Return a program's daily counts: its epics' added up."""
-    total = [0.0] * window_days
+def combined_days(epics: Iterable[Mapping[str, int]], today: date, window_days: int,
+                  began: date | None = None) -> tuple[float, ...]:
+    """Return a program's daily counts: its epics' added up, since `began` (None: the whole window)."""
+    days, _ = history_days(began, today, window_days)
+    total = [0.0] * days
     for done in epics:
-        for n, count in enumerate(daily_counts(done, today, window_days)):
+        for n, count in enumerate(daily_counts(done, today, days)):
             total[n] += count
     return tuple(total)
 

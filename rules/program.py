@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -57,6 +57,7 @@ class Snapshot:
     health: str | None
     dependencies: tuple[Dependency, ...]
     done_by_day: Mapping[str, int] = field(default_factory=dict)  # items finished per day (sparse)
+    history_from: date | None = None  # the day its work began; None (or a snapshot from before): unknown
 
     @property
     def items_open(self) -> int:
@@ -101,6 +102,7 @@ class Snapshot:
             health=health if health in HEALTH_VALUES else None,
             dependencies=tuple(deps),
             done_by_day=_day_counts(data.get("done_by_day")),
+            history_from=_day(data.get("history_from")),
         )
 
 
@@ -132,6 +134,22 @@ def _day_counts(value: object) -> dict[str, int]:
         return {}
     return {str(day): count for day, count in value.items()
             if isinstance(count, int) and not isinstance(count, bool) and count > 0}
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def history_from(snapshots: Iterable[Snapshot]) -> date | None:
+    """Return the day a program's work began: the earliest of its epics' that have items; None (the
+    whole window) when one of them does not say (a snapshot from before it was kept) or none has items."""
+    days = [snap.history_from for snap in snapshots if snap.items_total]
+    if not days or None in days:
+        return None
+    return min(day for day in days if day is not None)
 
 
 def _sum_known(values: list[float | None]) -> float | None:

@@ -2,7 +2,9 @@
 
 An epic with enough history forecasts from its own days; one with too little takes its share of
 its program's (so its samples may be fractional); a program sums its epics' days. The forecast
-(`rules/forecast.py`) samples these days.
+(`rules/forecast.py`) samples these days. The days sampled start when the work began (the earliest
+`created` day of the epic's items; a program's earliest epic's), never fewer than MIN_HISTORY_DAYS
+and never more than `forecast.window_days`: the days before the work existed are not a pace of zero.
 
 An epic's snapshot keeps how many of its items were finished on each day of the window (sparse:
 `{"2026-03-02": 2}`), so its program can forecast from snapshots without reading items again,
@@ -20,6 +22,9 @@ from rules.figures import round_figure
 from rules.model import WorkItem
 
 FORECAST_BASES = ("epic", "program", "none")
+# The fewest days a forecast samples, however recently the work began: two weeks, so that a burst in
+# the first days is not taken as the pace.
+MIN_HISTORY_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,18 @@ class Throughput:
 
     daily: tuple[float, ...]
     basis: str  # epic | program | none
-    window_days: int
+    window_days: int  # the days sampled: forecast.window_days, or fewer when the work began inside it
     done_in_window: float  # sum of daily
+    began: date | None = None  # the day the work began, when that made the days sampled fewer
+
+    def began_text(self, today: date) -> str:
+        """Say why fewer days than the window are sampled ("" when the whole window is)."""
+        if self.began is None:
+            return ""
+        since = (today - self.began).days
+        floor = (f"; at least {MIN_HISTORY_DAYS} days are sampled, so a first burst is not taken as the "
+                 "pace" if since < self.window_days else "")
+        return f"work began on {self.began.isoformat()}{floor}"
 
     @property
     def per_week(self) -> float | None:
@@ -76,35 +91,52 @@ def share(counts: Sequence[float], parts: int) -> tuple[float, ...]:
     return tuple(count / parts for count in counts)
 
 
+def history_days(first_day: date | None, today: date, window_days: int) -> tuple[int, date | None]:
+    """Return how many days before today a forecast samples, from the day the work began (None: the
+    whole window), with that day when it made them fewer than the window."""
+    if first_day is None:
+        return window_days, None
+    days = min(window_days, max(MIN_HISTORY_DAYS, (today - first_day).days))
+    return days, (first_day if days < window_days else None)
+
+
+def first_day(items: Iterable[WorkItem]) -> date | None:
+    """Return the day an epic's work began: the earliest `created` day of its items (None: none known)."""
+    return min((item.created for item in items if item.created is not None), default=None)
+
+
 def epic_throughput(own: Sequence[int], program: Sequence[float] | None, epics_with_open: int,
-                    settings: ForecastSettings) -> Throughput:
-    """Choose an epic's samples: its own days, else its share of its program's, else none."""
+                    settings: ForecastSettings, began: date | None = None,
+                    program_began: date | None = None) -> Throughput:
+    """Choose an epic's samples: its own days, else its share of its program's, else none. Each may be
+    fewer than the window's days, from the day its work (`began`, `program_began`) began."""
     _check_window(own, settings)
     if sum(own) >= settings.min_done:
-        return _throughput(tuple(float(count) for count in own), "epic", settings)
+        return _throughput(tuple(float(count) for count in own), "epic", began)
     if program is not None:
         _check_window(program, settings)
         # The epic asked about has open items itself, so it is one of the parts at least.
-        return _throughput(share(program, max(1, epics_with_open)), "program", settings)
-    return _throughput(tuple(float(count) for count in own), "none", settings)
+        return _throughput(share(program, max(1, epics_with_open)), "program", program_began)
+    return _throughput(tuple(float(count) for count in own), "none", began)
 
 
-def program_throughput(epics: Iterable[Sequence[int]], settings: ForecastSettings) -> Throughput:
-    """Sum a program's epics' days into the program's samples."""
+def program_throughput(epics: Iterable[Sequence[int]], settings: ForecastSettings,
+                       began: date | None = None, days: int | None = None) -> Throughput:
+    """Sum a program's epics' days into the program's samples (`days` of them, from `began`)."""
     rows = list(epics)
     for row in rows:
         _check_window(row, settings)
-    daily = combined(rows) if rows else (0.0,) * settings.window_days
-    return _throughput(daily, "program", settings)
+    daily = combined(rows) if rows else (0.0,) * (days or settings.window_days)
+    return _throughput(daily, "program", began)
 
 
-def _throughput(daily: tuple[float, ...], basis: str, settings: ForecastSettings) -> Throughput:
-    return Throughput(daily=daily, basis=basis, window_days=settings.window_days,
-                      done_in_window=float(sum(daily)))
+def _throughput(daily: tuple[float, ...], basis: str, began: date | None) -> Throughput:
+    return Throughput(daily=daily, basis=basis, window_days=len(daily), done_in_window=float(sum(daily)),
+                      began=began)
 
 
 def _check_window(counts: Sequence[float], settings: ForecastSettings) -> None:
-    if len(counts) != settings.window_days:
+    if not 1 <= len(counts) <= settings.window_days:
         raise ValueError(f"{len(counts)} daily counts for a window of {settings.window_days} days")
 
 

@@ -118,7 +118,9 @@ def test_forecast_names_the_remaining_count_the_basis_and_the_samples(run: Run) 
     assert "remaining = items_open = 7" in out
     assert "basis = epic: at least forecast.min_done (5)" in out
     assert f"forecast_p85_date = {metrics['forecast_p85_date']}" in out
-    assert "finished in the window = the days' samples summed = 5 on 5 of 84 days" in out
+    assert ("days sampled = 49, 2026-01-26 to 2026-03-15: work began on 2026-01-26 (the earliest created "
+            "day of its items)") in out
+    assert "finished in the window = the days' samples summed = 5 on 5 of 49 days" in out
 
 
 def test_without_a_metric_every_figure_is_shown_briefly(run: Run) -> None:

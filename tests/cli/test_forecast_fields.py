@@ -85,8 +85,15 @@ def test_a_forecast_that_drifts_by_a_day_writes_nothing(site: tuple[RunningSandb
     monkeypatch.setenv("PMROLLUP_TODAY", tomorrow.isoformat())
     again = run("evaluate", "PAY-1", "--json")
     assert again.code == 0, again.err
-    # A day later the plan's own figures move (planned value), so some states are rewritten, but
-    # no field and no comment: the published forecast stays as it was.
-    assert [w for w in again.json()["writes"] if w["fields"] or w["comments"]] == []
+    # A day later the plan's own figures move (planned value), so some states are rewritten, but no
+    # comment, and no field of a forecast whose P85 drifted less than forecast.min_move_days (3 days): the
+    # published forecast stays as it was. PAY-3's pace counts from its first item's day (2026-01-26), so
+    # a day without a finished one is a fiftieth of its history: its P85 moves 2026-06-17 -> 06-20 and is
+    # published.
+    written = [w for w in again.json()["writes"] if w["fields"] or w["comments"]]
+    assert [(w["key"], w["fields"]["forecast_p85_date"], w["comments"]) for w in written] == \
+        [("PAY-3", "2026-06-20", [])]
+    assert before["PAY-3"][0] == "2026-06-17"
     after = {key: (field_value(sandbox, key, "Forecast P85"), stored_forecast(sandbox, key)) for key in keys}
+    del after["PAY-3"], before["PAY-3"]
     assert after == before

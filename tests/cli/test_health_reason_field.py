@@ -31,13 +31,13 @@ def test_the_health_reason_field_names_the_blocker_and_the_figures_without_a_com
     assert report.code == 0, report.err
     assert not [r for r in sandbox.requests() if r["method"] == "POST" and r["path"].endswith("/comment")]
     healths = {p["key"]: p["metrics"]["health"] for p in report.json()["projects"]}
-    assert reason_on(sandbox, "PAY-3") == ("off-track: P50 forecast 2026-07-07, after the due date "
+    assert reason_on(sandbox, "PAY-3") == ("off-track: P50 forecast 2026-05-21, after the due date "
                                            "2026-05-15; scope grew 30.0 % since 2026-02-02; "
                                            "WEB-8 blocks PAY-15, due 2026-03-06")
-    assert reason_on(sandbox, "WEB-1") == ("off-track: budget 110 % used; P50 forecast 2026-06-02, after the "
+    assert reason_on(sandbox, "WEB-1") == ("off-track: budget 110 % used; P50 forecast 2026-05-07, after the "
                                            "due date 2026-04-17; CPI 0.45; behind the plan at 50 % done")
     assert healths["PAY-2"] == "off-track"
-    assert reason_on(sandbox, "PAY-2") == "off-track: P50 forecast 2026-06-03, after the due date 2026-04-30"
+    assert reason_on(sandbox, "PAY-2") == "off-track: P50 forecast 2026-05-14, after the due date 2026-04-30"
     assert str(reason_on(sandbox, "PAY-1")).startswith("off-track: WEB-8 blocks PAY-15")
     lone = run("evaluate", "OPS-1", "--json")
     assert lone.json()["metrics"]["health"] == "on-track" and reason_on(sandbox, "OPS-1") is None

@@ -226,7 +226,7 @@ def health_from(trace: Mapping[str, Any]) -> str:
 
 def forecast_from(trace: Mapping[str, Any], key: str, today: date, due: date | None) -> dict[str, Any]:
     """Rebuild the samples from the days the trace lists and forecast from them alone."""
-    window = stated(trace, "forecast.window_days")
+    window = stated(trace, "history_days")
     daily = [0.0] * window
     for r in trace["inputs"]:
         daily[window - (today - date.fromisoformat(r["key"])).days] = r["finished"]

@@ -32,6 +32,12 @@ from rules.forecast import (
     share,
     weekly_histogram,
 )
+from rules.metrics import ProjectMetrics, project_metrics
+from rules.model import DONE
+from rules.outlook import combined_days, epic_forecast, epic_samples, program_samples
+from rules.program import Snapshot, history_from
+from rules.throughput import MIN_HISTORY_DAYS
+from tests.rules.factories import epic, item
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2025, 3, 3)
@@ -44,12 +50,14 @@ def samples(daily: tuple[float, ...], basis: str = "epic") -> Throughput:
     return Throughput(daily=daily, basis=basis, window_days=len(daily), done_in_window=sum(daily))
 
 
-def exact_negative_binomial_quantile(successes: int, percentile: int) -> int:
-    """Return the smallest day by which `successes` fair coin tosses came up with P >= percentile."""
+def exact_negative_binomial_quantile(successes: int, percentile: int,
+                                     chance: Fraction = Fraction(1, 2)) -> int:
+    """Return the smallest day by which `successes` tosses of a coin (heads at `chance`, fair unless
+    said) came up with P >= percentile."""
     done_by, day = Fraction(0), successes - 1
     while done_by < Fraction(percentile, 100):
-        day += 1
-        done_by += Fraction(comb(day - 1, successes - 1), 2 ** day)  # the last success on `day`
+        day += 1  # the last success on `day`
+        done_by += comb(day - 1, successes - 1) * chance ** successes * (1 - chance) ** (day - successes)
     return day
 
 
@@ -303,3 +311,85 @@ def test_the_percentiles_are_in_order(daily: list[int], remaining: int, key: str
     dates = [day for day in (result.p50, result.p85, result.p95) if day is not None]
     assert dates == sorted(dates) and all(day > TODAY for day in dates)
     assert result.status in ("forecast", "beyond", "no-history")
+
+
+def begun(key: str, created_days_ago: int, done: int, open_: int, created_none: int = 0) -> ProjectMetrics:
+    """Measure an epic whose items were all created `created_days_ago` days ago, one of them finished on
+    each of the `done` days before today, `open_` still open (and `created_none` without a created day)."""
+    created = TODAY - timedelta(days=created_days_ago)
+    finished = [item(f"{key}{n}", 1, DONE, epic=key, created=created,
+                     done_on=TODAY - timedelta(days=done - n)) for n in range(done)]
+    still = [item(f"{key}{done + n}", 1, epic=key, created=created) for n in range(open_)]
+    unknown = [item(f"{key}{done + open_ + n}", 1, epic=key) for n in range(created_none)]
+    return project_metrics(epic(key), [*finished, *still, *unknown], {}, None, TODAY, has_program=False)
+
+
+def test_an_epic_begun_20_days_ago_finishing_one_a_day_forecasts_at_one_a_day() -> None:
+    metrics = begun("NEW-", 20, done=20, open_=30, created_none=1)
+    samples = epic_samples(metrics.done_by_day, None, 1, TODAY, SETTINGS, metrics.history_from)
+    assert (samples.window_days, samples.done_in_window, samples.per_week) == (20, 20.0, 7.0)
+    assert samples.began == TODAY - timedelta(days=20)
+    assert samples.began_text(TODAY) == f"work began on {TODAY - timedelta(days=20)}"
+    result = epic_forecast("NEW-1", 30, metrics.done_by_day, None, 1, None, TODAY, SETTINGS, None,
+                           metrics.history_from)
+    assert result.p50 == result.p85 == result.p95 == TODAY + timedelta(days=30)
+    assert (result.basis, result.throughput_per_week) == ("epic", 7.0)
+
+
+def test_an_epic_begun_3_days_ago_samples_two_weeks_so_its_first_days_are_not_its_pace() -> None:
+    metrics = begun("NEW-", 3, done=3, open_=6)
+    settings_ = ForecastSettings(min_done=3)
+    samples = epic_samples(metrics.done_by_day, None, 1, TODAY, settings_, metrics.history_from)
+    assert MIN_HISTORY_DAYS == 14
+    assert samples.daily == (0.0,) * 11 + (1.0,) * 3 and samples.window_days == 14
+    assert samples.per_week == round_figure(3 / 14 * 7, 2) == 1.5
+    assert "at least 14 days are sampled" in samples.began_text(TODAY)
+    result = epic_forecast("NEW-2", 6, metrics.done_by_day, None, 1, None, TODAY, settings_, None,
+                           metrics.history_from)
+    assert result.basis == "epic" and result.p50 is not None
+    # Each day drawn finishes one item with chance 3/14: 6 of them take about 26 days, not 6.
+    exact = exact_negative_binomial_quantile(6, 50, Fraction(3, 14))
+    assert exact > 20 and abs((result.p50 - TODAY).days - exact) <= 2
+
+
+def test_an_epic_whose_items_are_older_than_the_window_samples_the_whole_window() -> None:
+    # Created before the window, on its first day, or with no created day at all: today's 84 days.
+    for metrics, done in ((begun("OLD-", 100, done=10, open_=5), 10),
+                          (begun("OLD-", 84, done=10, open_=5), 10),
+                          (begun("OLD-", 0, done=0, open_=0, created_none=5), 0)):
+        samples = epic_samples(metrics.done_by_day, None, 1, TODAY, SETTINGS, metrics.history_from)
+        assert (samples.window_days, samples.began, samples.began_text(TODAY)) == (84, None, "")
+        assert samples.daily == (0.0,) * (84 - done) + (1.0,) * done
+
+
+def test_a_program_whose_epics_began_on_different_days_starts_at_the_earliest() -> None:
+    first, later, empty = begun("A-", 30, done=6, open_=4), begun("B-", 10, done=2, open_=8), \
+        begun("C-", 0, done=0, open_=0)
+    snapshots = [Snapshot.from_dict(m.snapshot()) for m in (first, later, empty)]
+    began = history_from(snapshots)  # the epic without items has no first day to wait for
+    assert began == TODAY - timedelta(days=30)
+    days = [m.done_by_day for m in (first, later, empty)]
+    program = program_samples(days, TODAY, SETTINGS, began)
+    assert (program.window_days, program.done_in_window, program.began) == (30, 8.0, began)
+    assert program.daily == (0.0,) * 24 + (1.0,) * 4 + (2.0,) * 2
+    # B has too few of its own: it shares the program's 30 days, not 84 of them.
+    shared = epic_samples(later.done_by_day, combined_days(days, TODAY, 84, began), 2, TODAY, SETTINGS,
+                          later.history_from, began)
+    assert (shared.basis, shared.window_days, shared.began, shared.per_week) == \
+        ("program", 30, began, round_figure(8 / 2 / 30 * 7, 2))
+
+
+def test_a_snapshot_stored_before_the_first_day_was_kept_forecasts_over_the_whole_window() -> None:
+    stored = begun("A-", 30, done=6, open_=4).snapshot()
+    assert stored["history_from"] == (TODAY - timedelta(days=30)).isoformat()
+    kept = Snapshot.stored(json.loads(json.dumps(stored)))
+    new = Snapshot.from_metrics(begun("B-", 10, done=2, open_=8))
+    assert kept is not None and history_from([kept, new]) == TODAY - timedelta(days=30)
+    old = Snapshot.stored({key: value for key, value in stored.items() if key != "history_from"})
+    junk = Snapshot.stored({**stored, "history_from": "last spring"})
+    for snapshot in (old, junk):
+        assert snapshot is not None and snapshot.history_from is None
+        # A's first day is not known, so it may have worked all window: B's later start does not count.
+        began = history_from([snapshot, new])
+        program = program_samples([snapshot.done_by_day, new.done_by_day], TODAY, SETTINGS, began)
+        assert (program.window_days, program.began, program.done_in_window) == (84, None, 8.0)

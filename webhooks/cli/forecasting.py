@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from connector.client import JiraGateway
 from rules.config import AppConfig
 from rules.forecast import Forecast, WeekRow, forecast, render_histogram, weekly_histogram
 from rules.outlook import combined_days, epic_samples, program_samples
+from rules.program import Snapshot, history_from
 from rules.throughput import FORECAST_KEY, Throughput
 from rules.wording import with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root
@@ -34,6 +35,7 @@ class Outlook:
     weeks: list[WeekRow]
     trials: int
     today: date
+    window_days: int  # forecast.window_days: the throughput's days, or more when the work began later
 
     def as_dict(self) -> dict[str, Any]:
         first = self.today - timedelta(days=self.throughput.window_days)
@@ -42,7 +44,9 @@ class Outlook:
             "remaining": self.fresh.remaining, "due_date": _iso(self.result.metrics.get("due_date")),
             "basis": self.throughput.basis, "throughput_per_week": self.throughput.per_week,
             "window": {"from": first.isoformat(), "to": (self.today - timedelta(days=1)).isoformat(),
-                       "days": self.throughput.window_days, "done": self.throughput.done_in_window},
+                       "days": self.throughput.window_days, "done": self.throughput.done_in_window,
+                       "began": _iso(self.throughput.began),
+                       "why": self.throughput.began_text(self.today) or None},
             "trials": self.trials, "forecast": self.fresh.as_dict(),
             "published": (self.result.plan.state or {}).get(FORECAST_KEY),
             "weeks": [{"start": _iso(w.start), "count": w.count, "share": round(w.share, 4)}
@@ -86,24 +90,26 @@ def outlook_of(config: AppConfig, key: str, trials: int, gateway: JiraGateway | 
     due = due if isinstance(due, date) else None
     fresh = forecast(key, remaining, throughput, today, due, trials)
     weeks = weekly_histogram(key, remaining, throughput, today, trials)
-    return Outlook(result, throughput, fresh, weeks, trials, today)
+    return Outlook(result, throughput, fresh, weeks, trials, today, config.forecast.window_days)
 
 
 def _samples(evaluation: Evaluation, key: str, today: date, config: AppConfig
              ) -> tuple[IssueResult, Throughput]:
     """Return KEY's result and the days its forecast draws from, as the recompute drew them."""
-    days = {r.key: _days(r) for r in evaluation.projects} if evaluation.top.level == "program" else {}
+    epics = [_snapshot(r) for r in evaluation.projects] if evaluation.top.level == "program" else []
+    days, began = [snap.done_by_day for snap in epics], history_from(epics)
     if evaluation.top.key == key and evaluation.top.level == "program":
-        return evaluation.top, program_samples(days.values(), today, config.forecast)
+        return evaluation.top, program_samples(days, today, config.forecast, began)
     result = next(r for r in evaluation.results if r.key == key)
-    program = combined_days(days.values(), today, config.forecast.window_days) if days else None
+    program = combined_days(days, today, config.forecast.window_days, began) if epics else None
     with_open = sum(1 for r in evaluation.projects if r.metrics.get("items_open"))
-    return result, epic_samples(_days(result), program, with_open, today, config.forecast)
+    own = _snapshot(result)
+    return result, epic_samples(own.done_by_day, program, with_open, today, config.forecast, own.history_from,
+                                began)
 
 
-def _days(result: IssueResult) -> Mapping[str, int]:
-    found = (result.plan.snapshot or {}).get("done_by_day")
-    return found if isinstance(found, Mapping) else {}
+def _snapshot(result: IssueResult) -> Snapshot:
+    return Snapshot.from_dict(result.plan.snapshot or {})
 
 
 def render(outlook: Outlook) -> str:
@@ -113,8 +119,11 @@ def render(outlook: Outlook) -> str:
     rows = [f"{outlook.result.key}  {outlook.result.summary} ({outlook.result.level})", "",
             f"open items    {f.remaining}",
             f"due date      {_iso(metrics.get('due_date')) or 'none'}",
-            f"throughput    {_per_week(t.per_week)} items a week: {t.done_in_window:g} finished from "
-            f"{first.isoformat()} to {(outlook.today - timedelta(days=1)).isoformat()} (basis: {t.basis})"]
+            f"throughput    {_per_week(t.per_week)} items a week (basis: {t.basis})",
+            f"window        from {first.isoformat()} to {(outlook.today - timedelta(days=1)).isoformat()}, "
+            f"{_days_word(t.window_days)}, {t.done_in_window:g} done"
+            + (f": {t.began_text(outlook.today)} (forecast.window_days is {outlook.window_days})"
+               if t.began else "")]
     if f.status == "done":
         return "\n".join([*rows, "", "Nothing is left open: there is nothing to forecast."])
     if f.status == "no-history":

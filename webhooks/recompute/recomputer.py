@@ -24,7 +24,7 @@ from rules.metrics import ProjectMetrics, project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
 from rules.outlook import combined_days, epic_forecast, forecast_values, program_forecast
 from rules.plan import announced_of, plan_writes, read_state
-from rules.program import Snapshot, program_metrics
+from rules.program import Snapshot, history_from, program_metrics
 from rules.properties import STATE_KEY
 from rules.reasons import health_reason
 from rules.throughput import FORECAST_KEY
@@ -82,8 +82,9 @@ class Recomputer:
         with_open = (sum(1 for m in measured if m.metrics.values["items_open"])
                      + sum(1 for snap in stored.values() if snap.items_open))
         today = self._today()
-        program_days = combined_days(days.values(), today, self.config.forecast.window_days)
-        results = [self._conclude(m, program_days, with_open, dry_run) for m in measured]
+        began = history_from([*(Snapshot.from_metrics(m.metrics) for m in measured), *stored.values()])
+        program_days = combined_days(days.values(), today, self.config.forecast.window_days, began)
+        results = [self._conclude(m, program_days, with_open, dry_run, began) for m in measured]
         snapshots: dict[str, Snapshot] = {}
         fresh = {r.key: r for r in results}
         for project in projects:
@@ -95,7 +96,7 @@ class Recomputer:
         metrics = program_metrics(program, snapshots, today, owners)
         previous = read_state(program.properties.get(STATE_KEY))
         published = program_forecast(program.key, _open_items(metrics.values), days.values(),
-                                     program.due_date, today, self.config.forecast, previous)
+                                     program.due_date, today, self.config.forecast, previous, began)
         values = {**metrics.values, **forecast_values(published)}
         findings = self._judge("program", program.key, program.jira_project, values, metrics.details())
         values["health"] = health_of(findings)
@@ -146,9 +147,10 @@ class Recomputer:
         return measured
 
     def _conclude(self, measured: Measured, program_days: Sequence[float] | None, with_open: int,
-                  dry_run: bool) -> IssueResult:
+                  dry_run: bool, program_began: date | None = None) -> IssueResult:
         """Forecast an epic, judge it and write it back; `program_days` are its program's finished items
-        per day (None when its program was not read: a program's epic then keeps its published forecast)."""
+        per day since `program_began` (None when its program was not read: a program's epic then keeps
+        its published forecast)."""
         project, metrics = measured.project, measured.metrics
         previous = read_state(project.properties.get(STATE_KEY))
         kept = Forecast.from_dict((previous or {}).get(FORECAST_KEY) or {})
@@ -157,7 +159,8 @@ class Recomputer:
         else:
             published = epic_forecast(project.key, _open_items(metrics.values),
                                       metrics.done_by_day, program_days, with_open, project.due_date,
-                                      self._today(), self.config.forecast, previous)
+                                      self._today(), self.config.forecast, previous, metrics.history_from,
+                                      program_began)
         metrics = replace(metrics, values={**metrics.values, **forecast_values(published)})
         findings = self._judge("project", project.key, project.jira_project, metrics.values,
                                metrics.details())
