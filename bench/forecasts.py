@@ -19,7 +19,7 @@ from bench.harness import config_for, gateway_for, recomputer_for, timed
 from bench.seeds import TODAY, GeneratedProgram
 from rules.forecast import Forecast
 from rules.outlook import combined_days, epic_forecast, program_forecast
-from rules.program import Snapshot
+from rules.program import Snapshot, history_from
 from rules.throughput import ForecastSettings
 from sandbox.server import start_sandbox
 from webhooks.recompute.evaluation import Evaluation, IssueResult
@@ -36,25 +36,27 @@ class ForecastInput:
     open_items: int
     due: date | None
     done_by_day: dict[str, int]
+    history_from: date | None = None  # the day its work began (its earliest item's creation)
 
 
 def epic_inputs(evaluation: Evaluation) -> list[ForecastInput]:
     """Return each epic's forecast inputs, as the recompute measured them."""
-    return [ForecastInput(r.key, _open(r), _due(r), dict(_snapshot(r).done_by_day))
-            for r in evaluation.projects]
+    return [ForecastInput(r.key, _open(r), _due(r), dict(snap.done_by_day), snap.history_from)
+            for r in evaluation.projects for snap in [_snapshot(r)]]
 
 
 def forecast_step(epics: Sequence[ForecastInput], program: ForecastInput, today: date,
-                  settings: ForecastSettings) -> dict[str, Forecast]:
-    """Forecast every epic from its days and its program's, then the program, as a first run does (no
-    forecast published before); return the forecasts by key."""
+                  settings: ForecastSettings, began: date | None) -> dict[str, Forecast]:
+    """Forecast every epic from its days and its program's since `began` (the day the program's work
+    began), then the program, as a first run does (no forecast published before); return the
+    forecasts by key."""
     days = [e.done_by_day for e in epics]
-    program_days = combined_days(days, today, settings.window_days)
+    program_days = combined_days(days, today, settings.window_days, began)
     with_open = sum(1 for e in epics if e.open_items)
     found = {e.key: epic_forecast(e.key, e.open_items, e.done_by_day, program_days, with_open, e.due, today,
-                                  settings, None) for e in epics}
+                                  settings, None, e.history_from, began) for e in epics}
     found[program.key] = program_forecast(program.key, program.open_items, days, program.due, today, settings,
-                                          None)
+                                          None, began)
     return found
 
 
@@ -75,7 +77,8 @@ def measure(program: GeneratedProgram, flavor: str) -> tuple[list[Figure], dict[
     settings = config.forecast
     epics = epic_inputs(evaluation)
     top = ForecastInput(evaluation.top.key, _open(evaluation.top), _due(evaluation.top), {})
-    step = timed(lambda: forecast_step(epics, top, date.fromisoformat(TODAY), settings), REPEAT)
+    began = history_from(_snapshot(r) for r in evaluation.projects)
+    step = timed(lambda: forecast_step(epics, top, date.fromisoformat(TODAY), settings, began), REPEAT)
     forecasts: dict[str, Forecast] = step.value
     rest = first.seconds - step.seconds
     share = step.seconds / rest if rest > 0 else float("inf")

@@ -52,3 +52,10 @@ def test_each_benchmark_runs_on_a_tiny_program_and_writes_its_figures(name: str,
         assert figure["name"] in results["table"]
     assert json.loads(out.read_text())["figures"] == figures
     assert any("cores" in line and "Python" in line for line in lines)
+
+
+def test_the_forecast_cost_is_timed_on_the_very_forecasts_the_recompute_published(tmp_path: Path) -> None:
+    results = run(quick=True, only=["forecast"], out=tmp_path / "results.json", echo=lambda line: None)
+    [detail] = results["details"].values()
+    assert detail["issues_forecast"] > 1
+    assert detail["dates_agree"] == detail["issues_forecast"], "the timed step forecasts what was published"
