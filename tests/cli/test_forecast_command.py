@@ -72,6 +72,16 @@ def test_forecast_says_the_days_its_pace_is_counted_over_from_when_the_work_bega
         ("program", "2026-01-12", 63)
 
 
+def test_a_lone_epic_with_too_few_items_done_says_why_it_has_no_pace(run: Run) -> None:
+    shown = run("forecast", "OPS-1")
+    assert shown.code == 0, shown.err
+    done = run("forecast", "OPS-1", "--json").json()["window"]["done"]
+    assert 0 < done < 5, "the demo's OPS-1 finished a few items, fewer than forecast.min_done"
+    assert (f"Only {done:g} items finished in the window, fewer than forecast.min_done (5), and OPS-1 is "
+            "under no initiative whose pace it could share: there is no pace to forecast from "
+            "(forecast_basis none).") in shown.out
+
+
 def test_a_story_is_refused_with_its_epic_named(run: Run) -> None:
     refused = run("forecast", "PAY-4")
     assert refused.code != 0

@@ -17,7 +17,7 @@ from rules.forecast import Forecast, WeekRow, forecast, render_histogram, weekly
 from rules.outlook import combined_days, epic_samples, program_samples
 from rules.program import Snapshot, history_from
 from rules.throughput import FORECAST_KEY, Throughput
-from rules.wording import with_article
+from rules.wording import counted, with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root
 from webhooks.recompute.evaluation import Evaluation, IssueResult
 from webhooks.recompute.services import gateway_for, recomputer_for
@@ -36,6 +36,7 @@ class Outlook:
     trials: int
     today: date
     window_days: int  # forecast.window_days: the throughput's days, or more when the work began later
+    min_done: int = 5  # forecast.min_done: the items an epic must have finished to forecast from its own
 
     def as_dict(self) -> dict[str, Any]:
         first = self.today - timedelta(days=self.throughput.window_days)
@@ -90,7 +91,8 @@ def outlook_of(config: AppConfig, key: str, trials: int, gateway: JiraGateway | 
     due = due if isinstance(due, date) else None
     fresh = forecast(key, remaining, throughput, today, due, trials)
     weeks = weekly_histogram(key, remaining, throughput, today, trials)
-    return Outlook(result, throughput, fresh, weeks, trials, today, config.forecast.window_days)
+    return Outlook(result, throughput, fresh, weeks, trials, today, config.forecast.window_days,
+                   config.forecast.min_done)
 
 
 def _samples(evaluation: Evaluation, key: str, today: date, config: AppConfig
@@ -127,8 +129,11 @@ def render(outlook: Outlook) -> str:
     if f.status == "done":
         return "\n".join([*rows, "", "Nothing is left open: there is nothing to forecast."])
     if f.status == "no-history":
-        return "\n".join([*rows, "", "No item was finished in the window: there is no pace to forecast "
-                                     "from (forecast_basis none)."])
+        why = ("No item was finished in the window" if not t.done_in_window else
+               f"Only {counted(round(t.done_in_window), 'item')} finished in the window, fewer than "
+               f"forecast.min_done ({outlook.min_done}), and {outlook.result.key} is under no initiative "
+               "whose pace it could share")
+        return "\n".join([*rows, "", f"{why}: there is no pace to forecast from (forecast_basis none)."])
     rows += [f"P50 / P85 / P95  {_iso(f.p50) or 'beyond'} / {_iso(f.p85) or 'beyond'} / "
              f"{_iso(f.p95) or 'beyond'}   ({outlook.trials:,} simulated futures)"]
     if f.on_time_probability is not None:
