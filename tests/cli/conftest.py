@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sandbox.server import RunningSandbox
+from tests.conftest import SandboxFactory
 from webhooks.cli.main import main
 from webhooks.cli.trialconfig import trial_app_yaml
 
@@ -68,3 +69,17 @@ def jira_get(sandbox: RunningSandbox, path: str) -> Any:
     response = requests.get(sandbox.url + path, auth=sandbox.admin_auth, timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+@pytest.fixture
+def demo_site(sandbox_factory: SandboxFactory,
+              pmrollup: Callable[[RunningSandbox], Run]) -> tuple[RunningSandbox, Run]:
+    """A sandbox with the demo seed, and a runner of pmrollup's commands pointed at it."""
+    sandbox = sandbox_factory(DEMO_SEED)
+    return sandbox, pmrollup(sandbox)
+
+
+@pytest.fixture
+def run(demo_site: tuple[RunningSandbox, Run]) -> Run:
+    """pmrollup's commands against the demo site (a test file may point `run` elsewhere)."""
+    return demo_site[1]

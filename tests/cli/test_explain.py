@@ -3,31 +3,15 @@ the issues a program manager would look for, recomputed from what it lists."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import pytest
-
 from rules.trace import json_value
 from sandbox.server import RunningSandbox
-from tests.cli.conftest import DEMO_SEED, DEMO_TODAY, Run
-from tests.conftest import SandboxFactory
+from tests.cli.conftest import DEMO_TODAY, Run
 from tests.rules.test_explain_traces import by_metric, forecast_from, health_from, recomputed, stated
 
 TODAY = date.fromisoformat(DEMO_TODAY)
-
-
-@pytest.fixture
-def demo(sandbox_factory: SandboxFactory,
-         pmrollup: Callable[[RunningSandbox], Run]) -> tuple[RunningSandbox, Run]:
-    sandbox = sandbox_factory(DEMO_SEED)
-    return sandbox, pmrollup(sandbox)
-
-
-@pytest.fixture
-def run(demo: tuple[RunningSandbox, Run]) -> Run:
-    return demo[1]
 
 
 def evaluated(run: Run, key: str) -> dict[str, dict[str, Any]]:
@@ -132,8 +116,8 @@ def test_without_a_metric_every_figure_is_shown_briefly(run: Run) -> None:
 
 
 def test_an_unknown_metric_is_refused_in_one_line_with_the_closest_names(
-        demo: tuple[RunningSandbox, Run]) -> None:
-    sandbox, run = demo
+        demo_site: tuple[RunningSandbox, Run]) -> None:
+    sandbox, run = demo_site
     refused = run("explain", "PAY-3", "scope_grwth_pct")
     assert refused.code == 2
     assert refused.err.startswith("pmrollup: unknown metric 'scope_grwth_pct'; closest: scope_growth_pct, ")

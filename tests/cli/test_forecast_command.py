@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
-import pytest
 import requests
 
 from sandbox.server import RunningSandbox
-from tests.cli.conftest import DEMO_SEED, Run, jira_get
-from tests.conftest import SandboxFactory
+from tests.cli.conftest import Run, jira_get
 from webhooks.recompute.services import recomputer_for
 from webhooks.settings.appyaml import load_config
-
-
-@pytest.fixture
-def site(sandbox_factory: SandboxFactory,
-         pmrollup: Callable[[RunningSandbox], Run]) -> tuple[RunningSandbox, Run]:
-    sandbox = sandbox_factory(DEMO_SEED)
-    return sandbox, pmrollup(sandbox)
-
-
-@pytest.fixture
-def run(site: tuple[RunningSandbox, Run]) -> Run:
-    return site[1]
 
 
 def test_forecast_shows_the_dates_the_fields_get_and_the_throughput_they_come_from(run: Run) -> None:
@@ -90,8 +75,8 @@ def test_a_story_is_refused_with_its_epic_named(run: Run) -> None:
 
 
 def test_an_epic_state_stored_before_the_first_day_was_kept_gives_its_program_the_whole_window(
-        site: tuple[RunningSandbox, Run]) -> None:
-    sandbox, run = site
+        demo_site: tuple[RunningSandbox, Run]) -> None:
+    sandbox, run = demo_site
     assert run("evaluate", "PAY-1").code == 0  # each epic's pmrollup.state now holds its snapshot
     recomputer = recomputer_for(load_config(os.environ["PMROLLUP_CONFIG"]))
     # A story of PAY-2 changed: PAY-2 is read again, the other epics come from their stored snapshots.

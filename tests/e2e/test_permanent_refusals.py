@@ -15,15 +15,21 @@ from tests.schedule.conftest import field_values
 from tests.schedule.test_first_sweep import EVERY_PROJECT
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox, Target
+from webhooks.worker.loop import Worker
 from webhooks.worker.recomputing import build_worker
+
+
+def worker_on(sandbox: RunningSandbox, tmp_path: Path) -> tuple[SqliteInbox, Worker]:
+    """Return a store and the worker `pmrollup worker` runs on it, pointed at `sandbox`."""
+    config = load_config(write_config(tmp_path / "site"))
+    store = SqliteInbox(config.store_path)
+    return store, build_worker(config, store, environ=jira_env(sandbox), lease_seconds=30)
 
 
 def test_targets_whose_issue_is_gone_or_whose_key_cannot_exist_are_done_at_once(
         sandbox_factory: SandboxFactory, tmp_path: Path, logs: LogCapture) -> None:
     sandbox = sandbox_factory(SMALL_SEED)
-    config = load_config(write_config(tmp_path / "site"))
-    store = SqliteInbox(config.store_path)
-    worker = build_worker(config, store, environ=jira_env(sandbox), lease_seconds=30)
+    store, worker = worker_on(sandbox, tmp_path)
     now = time.time()
     for key in ("PAY-999", "PAY 1 OR 1=1"):
         store.upsert_target(Target("project", key), now, 0.0, 0.0)
@@ -46,9 +52,7 @@ def held_requests(sandbox: RunningSandbox) -> int:
 def test_an_epic_deleted_before_its_edit_is_left_out_and_every_other_issue_is_written(
         sandbox_factory: SandboxFactory, tmp_path: Path, logs: LogCapture) -> None:
     sandbox = sandbox_factory(DEMO_SEED)
-    config = load_config(write_config(tmp_path / "site"))
-    store = SqliteInbox(config.store_path)
-    worker = build_worker(config, store, environ=jira_env(sandbox), lease_seconds=30)
+    store, worker = worker_on(sandbox, tmp_path)
     store.upsert_target(EVERY_PROJECT, time.time(), 0.0, 0.0)
     # PAY-3 is read with the program, then deleted while pmrollup's edit of it is on its way: the edit
     # reaches a Jira that no longer has the issue (404).

@@ -120,6 +120,21 @@ def workers() -> Iterator[Workers]:
     running.stop()
 
 
+def worker_that_cannot_file(store: SqliteInbox, config: AppConfig, workers: Workers, logs: LogCapture,
+                            cause: str) -> tuple[Recorder, threading.Thread]:
+    """Start a worker on a store it cannot write; return it once it has met `cause` three times, backed
+    off (at most 0.2 s) and lived on, having recomputed nothing."""
+    recorder = Recorder()
+    thread = workers.start(Worker(store, own_target, recorder, config, poll_seconds=0.01,
+                                  error_backoff_cap=0.2))
+    assert wait_for(lambda: len(logs.named("service.error")) >= 3, timeout=30)  # it cannot file them
+    failures = logs.named("service.error")
+    assert all(cause in r["reason"] and r["store_error"] for r in failures)
+    assert all(0 < r["retry_in"] <= 0.2 for r in failures)
+    assert thread.is_alive() and recorder.keys == []
+    return recorder, thread
+
+
 def test_a_write_on_a_full_disk_says_the_disk_is_full_and_what_to_do(tmp_path: Path) -> None:
     store = nearly_full(str(tmp_path / "inbox.sqlite3"))
     with pytest.raises(StoreError) as full:
@@ -151,14 +166,7 @@ def test_a_full_disk_answers_503_and_every_accepted_delivery_is_processed_once_s
     assert set(why) == {"error", "hint"}
     assert "database or disk is full" in logs.named("webhook.unavailable")[0]["reason"]
 
-    recorder = Recorder()
-    thread = workers.start(Worker(store, own_target, recorder, config, poll_seconds=0.01,
-                                  error_backoff_cap=0.2))
-    assert wait_for(lambda: len(logs.named("service.error")) >= 3, timeout=30)  # it cannot file them
-    failures = logs.named("service.error")
-    assert all("database or disk is full" in r["reason"] and r["store_error"] for r in failures)
-    assert all(0 < r["retry_in"] <= 0.2 for r in failures)
-    assert thread.is_alive() and recorder.keys == []
+    recorder, thread = worker_that_cannot_file(store, config, workers, logs, "database or disk is full")
 
     free_space(config.store_path)
     assert client.post(URL, data=body, headers=signed_headers(body)).status_code == 202  # Jira's retry
@@ -193,13 +201,7 @@ def test_a_read_only_store_answers_503_and_every_accepted_delivery_is_processed_
     assert "readonly database" in ready.get_json()["store"] and "write access" in ready.get_json()["store"]
     assert "Traceback" not in logs.text() and "service.error" not in logs.events()
 
-    recorder = Recorder()
-    thread = workers.start(Worker(store, own_target, recorder, config, poll_seconds=0.01,
-                                  error_backoff_cap=0.2))
-    assert wait_for(lambda: len(logs.named("service.error")) >= 3, timeout=30)  # it cannot file them
-    failures = logs.named("service.error")
-    assert all("readonly database" in r["reason"] and r["store_error"] for r in failures)
-    assert thread.is_alive() and recorder.keys == []
+    recorder, thread = worker_that_cannot_file(store, config, workers, logs, "readonly database")
 
     store.read_only.clear()  # the admin gives the write access back; pmrollup is not restarted
     assert client.post(URL, data=body, headers=signed_headers(body)).status_code == 202  # Jira's retry
