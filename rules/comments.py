@@ -65,13 +65,16 @@ def start_text(rule: str, severity: str, message: str, details: Mapping[str, Any
     return "\n".join(lines)
 
 
-def clear_text(rule: str, record: Mapping[str, Any], metrics: Mapping[str, Any], mark: str) -> str:
-    """Write the comment for a finding that no longer holds, with its figures then and now."""
+def clear_text(rule: str, record: Mapping[str, Any], metrics: Mapping[str, Any], mark: str,
+               names: Mapping[str, str] | None = None) -> str:
+    """Write the comment for a finding that no longer holds, with its figures then and now, each
+    called by its field's name in `names` (app.yaml's outputs) where it has one."""
     since = parse_time(record.get("since"))
     started = f" (active since {since.date().isoformat()})" if since else ""
     lines = [f"Cleared by pmrollup ({rule}): this no longer holds{started}."]
     figures = record.get("figures") or {}
-    changes = [f"{name}: {format_value(then)} then, {format_value(metrics.get(name))} now"
+    changes = [f"{(names or {}).get(name, name)}: {format_value(then)} then, "
+               f"{format_value(metrics.get(name))} now"
                for name, then in sorted(figures.items()) if name in metrics]
     if changes:
         lines.append("; ".join(changes) + ".")

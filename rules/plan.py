@@ -170,7 +170,7 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
                       now=now, quiet=timedelta(hours=comments.quiet_hours), silent=silent)
     status_id = status_comment_id or (previous or {}).get("status_comment_id")
     actions = [] if silent else _comment_actions(key, decision, current, metrics, comments.mode,
-                                                 status_id, now)
+                                                 status_id, now, outputs)
     announced = decision.announced
 
     for rule, entry in current.items():
@@ -204,25 +204,27 @@ def plan_writes(key: str, level: str, metrics: Mapping[str, Any], findings: Sequ
 
 def _comment_actions(key: str, decision: Decision, current: Mapping[str, dict[str, Any]],
                      metrics: Mapping[str, Any], mode: str, status_id: str | None,
-                     now: datetime) -> list[CommentAction]:
-    """Write the comments for due transitions: one per transition, or one status comment."""
+                     now: datetime, names: Mapping[str, str]) -> list[CommentAction]:
+    """Write the comments for due transitions: one per transition, or one status comment; a figure
+    is called by the name of the Jira field it is written to (`names`), where there is one."""
     if mode == "status":
         if not decision.due and not decision.subject_moved:
             return []
         listed = [{"rule": rule, **entry} for rule, entry in current.items()]
         body = status_text(key, listed, now)
         return [CommentAction("edit" if status_id else "add", body, status_id, status_marker(key))]
-    return [_transition_comment(key, t, current, decision.announced[t.rule], metrics)
+    return [_transition_comment(key, t, current, decision.announced[t.rule], metrics, names)
             for t in decision.due]
 
 
 def _transition_comment(key: str, transition: Transition, current: Mapping[str, dict[str, Any]],
-                        record: Mapping[str, Any], metrics: Mapping[str, Any]) -> CommentAction:
+                        record: Mapping[str, Any], metrics: Mapping[str, Any],
+                        names: Mapping[str, str]) -> CommentAction:
     mark = transition.marker(key)
     if transition.kind == START:
         entry = current[transition.rule]
         body = start_text(transition.rule, entry["severity"], entry["message"],
                           {**entry["figures"], **entry["details"]}, mark)
     else:
-        body = clear_text(transition.rule, record, metrics, mark)
+        body = clear_text(transition.rule, record, metrics, mark, names)
     return CommentAction("add", body, None, mark, transition.rule)

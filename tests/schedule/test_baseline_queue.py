@@ -62,7 +62,7 @@ def test_a_baseline_reset_clears_an_announced_scope_warning_with_its_comment(sit
     assert scope_said(here.comments("PAY-2")) == ["start", "clear"]
     [cleared] = [body for body in here.comments("PAY-2") if ":clear:PAY-2:" in body]
     assert cleared.startswith("Cleared by pmrollup (scope-creep-critical): this no longer holds")
-    assert "scope_growth_pct: 39.5 then, 0 now." in cleared
+    assert "Scope growth %: 39.5 then, 0 now." in cleared, "the figure by the name of its field"
     assert SCOPE_LABEL not in here.sandbox.issue_json("PAY-2")["fields"]["labels"]
     assert here.run("sweep").code == 0
     assert scope_said(here.comments("PAY-2")) == ["start", "clear"], "the clear is said once"
