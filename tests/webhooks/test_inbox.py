@@ -176,3 +176,20 @@ def test_a_refusal_seen_again_within_the_hour_is_kept_as_it_was_and_after_it_is_
     assert store.record_site_problems([seen(1000.0 + 3600, "PAY-4")]) == []
     [refreshed] = store.site_problems()
     assert (refreshed.issue_key, refreshed.last_seen) == ("PAY-4", 4600.0)
+
+
+def test_a_field_written_after_the_hour_clears_its_refusal_unless_another_issue_was_refused_it_since(
+        store: SqliteInbox) -> None:
+    def refused(at: float, key: str) -> SiteProblem:
+        return SiteProblem("Health", "customfield_2", "PAY", "Epic", key, "no option 'at-risk'", at, at)
+
+    store.record_site_problems([refused(1000.0, "PAY-2")])
+    # The hour is over: PAY-3 is refused the field again (the select lacks only some values), and
+    # PAY-4's edit, which wrote its value, does not prove the field fixed.
+    store.record_site_problems([refused(4700.0, "PAY-3")])
+    assert store.clear_written_fields("PAY", "Epic", ["Health"], now=4710.0) == []
+    assert [p.issue_key for p in store.site_problems()] == ["PAY-3"]
+    # An hour with no refusal, then a write: fixed.
+    [cleared] = store.clear_written_fields("PAY", "Epic", ["Health"], now=4700.0 + 3600)
+    assert cleared.issue_key == "PAY-3" and store.site_problems() == []
+    assert store.clear_written_fields("WEB", "Epic", ["Health"], now=9000.0) == []
