@@ -175,6 +175,24 @@ def test_pmrollup_inbox_says_a_refused_edit_until_a_good_one_is_saved(
     assert "said by the worker" not in inbox() and "rules.yaml" not in inbox()
 
 
+def test_a_rule_file_newly_named_by_a_refused_edit_is_taken_once_it_is_fixed(
+        tmp_path: Path, logs: LogCapture) -> None:
+    config = tmp_path / "app.yaml"
+    config.write_text(app_yaml())  # the shipped rules
+    live = LiveRules(load_config(config))
+    rule_file = tmp_path / "rules.yaml"
+    rule_file.write_text(slow_progress(50) + MISSPELT)
+    config.write_text(app_yaml(extra=RULES))  # the admin points app.yaml at a rule file with a typo
+    live.refresh()
+    problem = live.reload_problem()
+    assert problem is not None and f"{rule_file}:9:" in problem
+    rule_file.write_text(slow_progress(50))  # and fixes the typo, leaving app.yaml as it is
+    now = live.refresh()
+    assert live.reload_problem() is None
+    assert [rule.id for rule in now.rules.rules] == ["slow-progress"]
+    assert [r["files"] for r in logs.named("rules.reloaded")] == [[str(rule_file)]]
+
+
 def test_every_app_yaml_section_is_either_taken_on_the_fly_or_named_as_needing_a_restart() -> None:
     sorted_out = set(HOT_SECTIONS.values()) | set(RESTART_SECTIONS.values())
     assert {f.name for f in fields(AppConfig)} - {"path"} == sorted_out

@@ -144,18 +144,23 @@ class LiveRules:
         current = self._in_force
         try:
             fresh = load_config(current.config.path)
-            errors = check_rule_files(rule_paths(fresh))
-            rules = load_rules(rule_paths(fresh)) if not errors else None
-        except (ConfigError, RuleError, OSError) as exc:
+        except (ConfigError, OSError) as exc:
             self._refuse(edited, [str(exc)])
             return
+        # The files the edited app.yaml names are watched from now on, refused or not, so fixing a
+        # rule file it newly names is noticed. Stamped before they are read: an edit made while they
+        # are read is noticed next time.
+        named = stamps(watched_files(fresh))
+        try:
+            problems = [str(e) for e in check_rule_files(rule_paths(fresh))]
+            rules = load_rules(rule_paths(fresh)) if not problems else None
+        except (ConfigError, RuleError, OSError) as exc:
+            problems, rules = [str(exc)], None
         if rules is None:
-            self._refuse(edited, [str(e) for e in errors])
+            self._seen = {**named, **before}
+            self._refuse(edited, problems)
             return
-        watched = watched_files(fresh)
-        # Files newly named by rules.files are stamped now; the others keep the stamp taken before
-        # reading, so an edit made while they were read is noticed next time.
-        self._seen = {**stamps(watched), **{p: s for p, s in before.items() if p in watched}}
+        self._seen = {**named, **{p: s for p, s in before.items() if p in named}}
         if self._problem is not None:
             self._problem = None
             self._tell(None)
