@@ -18,8 +18,8 @@ from bench.figure import Figure
 from bench.harness import config_for, gateway_for, recomputer_for, timed
 from bench.seeds import TODAY, GeneratedProgram
 from rules.forecast import Forecast
-from rules.outlook import combined_days, epic_forecast, program_forecast
-from rules.program import Snapshot, history_from
+from rules.outlook import epic_forecast, program_forecast, program_pace
+from rules.program import Snapshot
 from rules.throughput import ForecastSettings
 from sandbox.server import start_sandbox
 from webhooks.recompute.evaluation import Evaluation, IssueResult
@@ -45,18 +45,15 @@ def epic_inputs(evaluation: Evaluation) -> list[ForecastInput]:
             for r in evaluation.projects for snap in [_snapshot(r)]]
 
 
-def forecast_step(epics: Sequence[ForecastInput], program: ForecastInput, today: date,
-                  settings: ForecastSettings, began: date | None) -> dict[str, Forecast]:
-    """Forecast every epic from its days and its program's since `began` (the day the program's work
-    began), then the program, as a first run does (no forecast published before); return the
-    forecasts by key."""
-    days = [e.done_by_day for e in epics]
-    program_days = combined_days(days, today, settings.window_days, began)
-    with_open = sum(1 for e in epics if e.open_items)
-    found = {e.key: epic_forecast(e.key, e.open_items, e.done_by_day, program_days, with_open, e.due, today,
-                                  settings, None, e.history_from, began) for e in epics}
-    found[program.key] = program_forecast(program.key, program.open_items, days, program.due, today, settings,
-                                          None, began)
+def forecast_step(epics: Sequence[ForecastInput], snapshots: Sequence[Snapshot], program: ForecastInput,
+                  today: date, settings: ForecastSettings) -> dict[str, Forecast]:
+    """Forecast every epic from its days and its program's pace (from the epics' `snapshots`), then
+    the program, as a first run does (no forecast published before); return the forecasts by key."""
+    pace = program_pace(snapshots, today, settings.window_days)
+    found = {e.key: epic_forecast(e.key, e.open_items, e.done_by_day, pace.days, pace.with_open, e.due, today,
+                                  settings, None, e.history_from, pace.began) for e in epics}
+    found[program.key] = program_forecast(program.key, program.open_items, pace.epic_days, program.due, today,
+                                          settings, None, pace.began)
     return found
 
 
@@ -77,8 +74,8 @@ def measure(program: GeneratedProgram, flavor: str) -> tuple[list[Figure], dict[
     settings = config.forecast
     epics = epic_inputs(evaluation)
     top = ForecastInput(evaluation.top.key, _open(evaluation.top), _due(evaluation.top), {})
-    began = history_from(_snapshot(r) for r in evaluation.projects)
-    step = timed(lambda: forecast_step(epics, top, date.fromisoformat(TODAY), settings, began), REPEAT)
+    snapshots = [_snapshot(r) for r in evaluation.projects]
+    step = timed(lambda: forecast_step(epics, snapshots, top, date.fromisoformat(TODAY), settings), REPEAT)
     forecasts: dict[str, Forecast] = step.value
     rest = first.seconds - step.seconds
     share = step.seconds / rest if rest > 0 else float("inf")

@@ -4,15 +4,18 @@ items' days (rules.throughput), ready for fields, rules, comments and `pmrollup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from rules.forecast import Forecast, forecast, publish
+from rules.program import Snapshot, history_from
 from rules.throughput import (
     FORECAST_KEY,
     FORECAST_METRICS,
     ForecastSettings,
     Throughput,
+    combined,
     daily_counts,
     epic_throughput,
     history_days,
@@ -61,11 +64,27 @@ def combined_days(epics: Iterable[Mapping[str, int]], today: date, window_days: 
                   began: date | None = None) -> tuple[float, ...]:
     """Return a program's daily counts: its epics' added up, since `began` (None: the whole window)."""
     days, _ = history_days(began, today, window_days)
-    total = [0.0] * days
-    for done in epics:
-        for n, count in enumerate(daily_counts(done, today, days)):
-            total[n] += count
-    return tuple(total)
+    return combined([daily_counts(done, today, days) for done in epics]) or (0.0,) * days
+
+
+@dataclass(frozen=True)
+class ProgramPace:
+    """What a program's epics forecast from together: each epic's finished items per day, and all of
+    them added up since the program's work began."""
+
+    epic_days: tuple[Mapping[str, int], ...]
+    began: date | None  # the day the program's work began (None: the whole window)
+    days: tuple[float, ...]  # the epics' days combined, since `began`
+    with_open: int  # epics with open items: the parts an epic's share of `days` divides them into
+
+
+def program_pace(epics: Iterable[Snapshot], today: date, window_days: int) -> ProgramPace:
+    """Return the pace of a program whose epics' snapshots are `epics`."""
+    snapshots = list(epics)
+    began = history_from(snapshots)
+    epic_days = tuple(snap.done_by_day for snap in snapshots)
+    return ProgramPace(epic_days, began, combined_days(epic_days, today, window_days, began),
+                       sum(1 for snap in snapshots if snap.items_open))
 
 
 def forecast_values(published: Forecast) -> dict[str, Any]:

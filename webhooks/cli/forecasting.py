@@ -14,8 +14,8 @@ import click
 from connector.client import JiraGateway
 from rules.config import AppConfig
 from rules.forecast import Forecast, WeekRow, forecast, render_histogram, weekly_histogram
-from rules.outlook import combined_days, epic_samples, program_samples
-from rules.program import Snapshot, history_from
+from rules.outlook import epic_samples, program_pace, program_samples
+from rules.program import Snapshot
 from rules.throughput import FORECAST_KEY, Throughput
 from rules.wording import counted, with_article
 from webhooks.cli.base import CommandError, RootOptions, pass_root
@@ -99,15 +99,13 @@ def _samples(evaluation: Evaluation, key: str, today: date, config: AppConfig
              ) -> tuple[IssueResult, Throughput]:
     """Return KEY's result and the days its forecast draws from, as the recompute drew them."""
     epics = [_snapshot(r) for r in evaluation.projects] if evaluation.top.level == "program" else []
-    days, began = [snap.done_by_day for snap in epics], history_from(epics)
+    pace = program_pace(epics, today, config.forecast.window_days)
     if evaluation.top.key == key and evaluation.top.level == "program":
-        return evaluation.top, program_samples(days, today, config.forecast, began)
+        return evaluation.top, program_samples(pace.epic_days, today, config.forecast, pace.began)
     result = next(r for r in evaluation.results if r.key == key)
-    program = combined_days(days, today, config.forecast.window_days, began) if epics else None
-    with_open = sum(1 for r in evaluation.projects if r.metrics.get("items_open"))
     own = _snapshot(result)
-    return result, epic_samples(own.done_by_day, program, with_open, today, config.forecast, own.history_from,
-                                began)
+    return result, epic_samples(own.done_by_day, pace.days if epics else None, pace.with_open, today,
+                                config.forecast, own.history_from, pace.began)
 
 
 def _snapshot(result: IssueResult) -> Snapshot:

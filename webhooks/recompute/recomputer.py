@@ -22,9 +22,9 @@ from rules.engine import Finding, ProblemLog, RuleSet, evaluate, health_of
 from rules.forecast import Forecast
 from rules.metrics import ProjectMetrics, project_metrics
 from rules.model import Blocker, Program, Project, WorkItem
-from rules.outlook import combined_days, epic_forecast, forecast_values, program_forecast
+from rules.outlook import epic_forecast, forecast_values, program_forecast, program_pace
 from rules.plan import announced_of, plan_writes, read_state
-from rules.program import Snapshot, history_from, program_metrics
+from rules.program import Snapshot, program_metrics
 from rules.properties import STATE_KEY
 from rules.reasons import health_reason
 from rules.throughput import FORECAST_KEY
@@ -77,14 +77,10 @@ class Recomputer:
         measured = self._measure(refresh, has_program=True, reconcile=reconcile, read=projects)
         stored = {p.key: snap for p in projects if p.key not in {m.project.key for m in measured}
                   if (snap := _snapshot_of(p)) is not None}
-        days = {**{m.project.key: m.metrics.done_by_day for m in measured},
-                **{k: snap.done_by_day for k, snap in stored.items()}}
-        with_open = (sum(1 for m in measured if m.metrics.values["items_open"])
-                     + sum(1 for snap in stored.values() if snap.items_open))
         today = self._today()
-        began = history_from([*(Snapshot.from_metrics(m.metrics) for m in measured), *stored.values()])
-        program_days = combined_days(days.values(), today, self.config.forecast.window_days, began)
-        results = [self._conclude(m, program_days, with_open, dry_run, began) for m in measured]
+        pace = program_pace([*(Snapshot.from_metrics(m.metrics) for m in measured), *stored.values()], today,
+                            self.config.forecast.window_days)
+        results = [self._conclude(m, pace.days, pace.with_open, dry_run, pace.began) for m in measured]
         snapshots: dict[str, Snapshot] = {}
         fresh = {r.key: r for r in results}
         for project in projects:
@@ -95,8 +91,8 @@ class Recomputer:
         owners = {p.key: program.key for p in projects}
         metrics = program_metrics(program, snapshots, today, owners)
         previous = read_state(program.properties.get(STATE_KEY))
-        published = program_forecast(program.key, _open_items(metrics.values), days.values(),
-                                     program.due_date, today, self.config.forecast, previous, began)
+        published = program_forecast(program.key, _open_items(metrics.values), pace.epic_days,
+                                     program.due_date, today, self.config.forecast, previous, pace.began)
         values = {**metrics.values, **forecast_values(published)}
         findings = self._judge("program", program.key, program.jira_project, values, metrics.details())
         values["health"] = health_of(findings)
