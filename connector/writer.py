@@ -66,7 +66,7 @@ class IssueWrites(GatewayBase):
                     for name, value in update.properties.items():
                         self.set_property(key, name, value)
                     break
-        return Written(update.changed, update.refused)
+        return update.written()
 
     def _plan(self, key: str, values: Mapping[str, object], current: Mapping[str, object],
               labels_add: Sequence[str], labels_remove: Sequence[str],

@@ -36,10 +36,12 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Written:
-    """What one write did: the metrics it changed (old, new) and the fields it had to leave out."""
+    """What one write did: the metrics it changed (old, new), the ids of the fields that took them,
+    and the fields it had to leave out."""
 
     changed: dict[str, tuple[object, object]] = field(default_factory=dict)
     refused: tuple[Refusal, ...] = ()
+    field_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class FieldUpdate:
     properties: dict[str, object] = field(default_factory=dict)
     refused: tuple[Refusal, ...] = ()
     field_metrics: dict[str, str] = field(default_factory=dict)  # field id -> metric
+
+    def written(self) -> Written:
+        """Return what this update, once made, wrote."""
+        return Written(self.changed, self.refused,
+                       frozenset(fid for fid, metric in self.field_metrics.items() if metric in self.changed))
 
     @property
     def empty(self) -> bool:

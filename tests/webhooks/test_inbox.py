@@ -187,9 +187,9 @@ def test_a_field_written_after_the_hour_clears_its_refusal_unless_another_issue_
     # The hour is over: PAY-3 is refused the field again (the select lacks only some values), and
     # PAY-4's edit, which wrote its value, does not prove the field fixed.
     store.record_site_problems([refused(4700.0, "PAY-3")])
-    assert store.clear_written_fields("PAY", "Epic", ["Health"], now=4710.0) == []
+    assert store.clear_written_fields("PAY", "Epic", ["customfield_2"], now=4710.0) == []
     assert [p.issue_key for p in store.site_problems()] == ["PAY-3"]
     # An hour with no refusal, then a write: fixed.
-    [cleared] = store.clear_written_fields("PAY", "Epic", ["Health"], now=4700.0 + 3600)
+    [cleared] = store.clear_written_fields("PAY", "Epic", ["customfield_2"], now=4700.0 + 3600)
     assert cleared.issue_key == "PAY-3" and store.site_problems() == []
-    assert store.clear_written_fields("WEB", "Epic", ["Health"], now=9000.0) == []
+    assert store.clear_written_fields("WEB", "Epic", ["customfield_2"], now=9000.0) == []

@@ -48,7 +48,7 @@ class SiteLedger(Protocol):
     def record_site_problems(self, problems: Iterable[SiteProblem]) -> list[SiteProblem]: ...
     def refused_fields(self, jira_project: str, issue_type: str, now: float) -> set[str]: ...
     def clear_written_fields(self, jira_project: str, issue_type: str,
-                             field_names: Collection[str], now: float) -> list[SiteProblem]: ...
+                             field_ids: Collection[str], now: float) -> list[SiteProblem]: ...
 
 
 # The audit's field for a transition that was not announced; its new value says why.
@@ -94,7 +94,7 @@ class WriteBack:
                                            leave_out=leave_out)
         self._record_refusals(issue, result.refused, now)
         written = result.changed
-        self._clear_fixed(issue, written, now)
+        self._clear_fixed(issue, result.field_ids, now)
         health_rules = deciding_rules(findings)
         self._audit(Write(issue.key, self.config.outputs.get(m, m), old, new,
                           health_rules if m == "health" else None)
@@ -125,13 +125,12 @@ class WriteBack:
                       project=problem.jira_project, issue_type=problem.issue_type, key=problem.issue_key,
                       reason=problem.reason, hint="pmrollup check says how to fix it and re-tests it")
 
-    def _clear_fixed(self, issue: Project | Program, written: Mapping[str, object], now: float) -> None:
+    def _clear_fixed(self, issue: Project | Program, field_ids: Collection[str], now: float) -> None:
         """Forget the site problems of the fields this edit wrote (tried again after the hour, and taken
-        now); log each."""
-        if not written or self.site is None:
+        now), by field id, however app.yaml names them; log each."""
+        if not field_ids or self.site is None:
             return
-        names = {self.config.outputs.get(m, m) for m in written}
-        for problem in self.site.clear_written_fields(issue.jira_project, issue.issue_type, names, now):
+        for problem in self.site.clear_written_fields(issue.jira_project, issue.issue_type, field_ids, now):
             log_event("site.fixed", logging.INFO, field=problem.field_name, field_id=problem.field_id,
                       project=problem.jira_project, issue_type=problem.issue_type, key=issue.key,
                       refused_since=problem.first_seen)

@@ -98,20 +98,20 @@ CREATE TABLE IF NOT EXISTS site_problems (
             conn.execute("DELETE FROM site_problems WHERE field_name = ? AND jira_project = ? "
                          "AND issue_type = ?", (problem.field_name, problem.jira_project, problem.issue_type))
 
-    def clear_written_fields(self, jira_project: str, issue_type: str, field_names: Collection[str],
+    def clear_written_fields(self, jira_project: str, issue_type: str, field_ids: Collection[str],
                              now: float) -> list[SiteProblem]:
-        """Forget the problems of fields an edit of this project's issue type just wrote; return them.
+        """Forget the problems of fields (by id) an edit of this project's issue type just wrote; return them.
 
         A read, and a write only when one of them was recorded: most edits write fields that never
         were refused. A refusal seen within the hour before `now` is kept: another issue of the same
         round was refused the field (a select lacking only some of pmrollup's values), so one that
         took it does not prove it fixed."""
-        if not field_names:
+        if not field_ids:
             return []
-        marks = ", ".join("?" for _ in field_names)
+        marks = ", ".join("?" for _ in field_ids)
         rows = self._read(f"SELECT * FROM site_problems WHERE jira_project = ? AND issue_type = ? "
-                          f"AND field_name IN ({marks}) AND last_seen <= ?",
-                          (jira_project, issue_type, *field_names, now - RETRY_SECONDS))
+                          f"AND field_id IN ({marks}) AND last_seen <= ?",
+                          (jira_project, issue_type, *field_ids, now - RETRY_SECONDS))
         if not rows:
             return []
         cleared = []
