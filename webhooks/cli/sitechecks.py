@@ -3,7 +3,7 @@ and each recorded site problem, cleared once it is fixed and its program queued 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from connector.client import JiraGateway
@@ -12,6 +12,7 @@ from connector.fieldmap import FieldCatalog, wrong_kind
 from connector.site import allowed_values
 from rules.config import AppConfig
 from rules.metrics import HEALTH_VALUES
+from rules.model import Project
 from webhooks.cli.requeue import queue_recompute, target_at
 from webhooks.store.inbox import Target
 from webhooks.store.siteproblems import SiteProblem, SiteProblems
@@ -74,13 +75,14 @@ def recheck_site_problems(config: AppConfig, gateway: JiraGateway, store: SitePr
     with a fix."""
     found = Findings()
     fixed: dict[tuple[str, str] | None, tuple[Target | None, list[str]]] = {}  # by target: the fixed fields
+    epics_of: dict[str, Sequence[Project]] = {}
     for problem in store.site_problems():
         still = _still_refused(config, gateway, problem)
         if still is not None:
             found.problems.append(f"site: {problem.describe()}; now: {still}")
             continue
         store.clear_site_problem(problem)
-        target = _target_of(gateway, problem)
+        target = _target_of(gateway, problem, epics_of)
         slot = (target.kind, target.key) if target is not None else None
         held, places = fixed.get(slot, (None, []))
         where = f"'{problem.field_name}' on {problem.jira_project} {problem.issue_type} issues"
@@ -92,20 +94,24 @@ def recheck_site_problems(config: AppConfig, gateway: JiraGateway, store: SitePr
     return found
 
 
-def _target_of(gateway: JiraGateway, problem: SiteProblem) -> Target | None:
+def _target_of(gateway: JiraGateway, problem: SiteProblem,
+               epics_of: dict[str, Sequence[Project]]) -> Target | None:
     """Return what the worker recomputes to write the field again: the program of the issue it was last
     refused on, with that program's epics of the problem's project and issue type (a program's recompute
-    writes only the epics it names), or that lone epic; None when Jira cannot place the issue (gone)."""
+    writes only the epics it names), or that lone epic; None when Jira cannot place the issue (gone).
+    `epics_of` keeps each program's epics once read, for the other problems of the same program."""
     try:
         target = target_at(gateway.locate(problem.issue_key))
     except ConnectorError:
         return None
     if target is None or not target.projects:
         return target
-    try:
-        epics = gateway.projects_of_program(target.key)
-    except ConnectorError:
-        return target  # the last issue's epic at least
+    if target.key not in epics_of:
+        try:
+            epics_of[target.key] = gateway.projects_of_program(target.key)
+        except ConnectorError:
+            return target  # the last issue's epic at least
+    epics = epics_of[target.key]
     where = (problem.jira_project, problem.issue_type)
     alike = frozenset(e.key for e in epics if (e.jira_project, e.issue_type) == where)
     return Target(target.kind, target.key, target.projects | alike)
