@@ -11,6 +11,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import ClassVar
 
+OPEN_RETRY_SECONDS = 0.05  # between tries to open an inbox another process is creating
+
 
 class StoreError(Exception):
     """The inbox cannot read or write now (disk, lock or file trouble)."""
@@ -31,13 +33,25 @@ class SqliteStore:
                              f"{self.path}: no inbox here yet (`pmrollup serve` or `pmrollup worker` "
                              "creates it)")
         schemas = [c.__dict__["SCHEMA"] for c in reversed(type(self).__mro__) if "SCHEMA" in c.__dict__]
-        try:
-            with closing(self._connect()) as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                for schema in schemas:
-                    conn.executescript(schema)
-        except sqlite3.Error as exc:
-            raise StoreError(cannot_open(where, exc)) from exc
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                self._create("".join(schemas))
+                return
+            except sqlite3.Error as exc:
+                if _code(exc) != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise StoreError(cannot_open(where, exc)) from exc
+            time.sleep(OPEN_RETRY_SECONDS)
+
+    def _create(self, schema: str) -> None:
+        """Put the file in WAL mode and create the tables that are missing.
+
+        Turning a new file to WAL takes a lock SQLite does not wait for (its busy timeout does not
+        apply), so processes started at once on a new inbox see SQLITE_BUSY here: the caller retries.
+        On an inbox that has its tables, this only reads, so a read-only file still opens."""
+        with closing(self._connect()) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(schema)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
