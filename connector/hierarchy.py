@@ -126,6 +126,12 @@ class Jql:
         """Every initiative in the configured Jira projects."""
         return f"{self._types(self.config.hierarchy.program_types)}{self._scope()}{self._order()}"
 
+    def issues_of_kinds(self, kinds: Iterable[tuple[str, str]]) -> str:
+        """The issues of each (Jira project, issue type) pair."""
+        either = " OR ".join(f"(project = {quote(project)} AND issuetype = {quote(kind)})"
+                             for project, kind in sorted(set(kinds)))
+        return f"{either}{self._order()}"
+
     def items_of(self, project_keys: Sequence[str]) -> str:
         """Stories, tasks and bugs under the epics: parent on Cloud, Epic Link on Data Center."""
         field = quote(self.config.hierarchy.epic_link_field) if self.datacenter else "parent"

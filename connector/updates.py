@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,3 +82,12 @@ def _fetch(gateway: GatewayBase, keys: Sequence[str], fields: Sequence[str],
     for batch in batches(keys):
         for raw in gateway.search(gateway.jql.issues_by_key(batch), fields):
             known[str(raw["key"])] = raw
+
+
+def place_kinds(gateway: GatewayBase, kinds: Collection[tuple[str, str]]) -> list[Placement]:
+    """Place every issue of the (Jira project, issue type) pairs `kinds`, in one search."""
+    if not kinds:
+        return []
+    known = {key: raw for raw in gateway.search(gateway.jql.issues_of_kinds(kinds), placement_fields(gateway))
+             if (key := text(raw.get("key")))}
+    return [p for key in known if (p := placement_of(key, known, gateway)) is not None]

@@ -130,9 +130,18 @@ def test_a_second_recompute_leaves_a_refused_field_out_without_asking_jira_again
     assert refused == []
 
 
-def test_check_finds_a_fixed_health_field_clears_it_and_queues_its_program_for_the_worker(
+def test_check_finds_a_fixed_health_field_clears_it_and_queues_every_program_it_kept_from_the_field(
         sandbox_factory: SandboxFactory, pmrollup: Callable[..., Run], tmp_path: Path) -> None:
-    sandbox = sandbox_factory(demo_seed(options=FOREIGN), "cloud")
+    seed = demo_seed(options=FOREIGN)
+    # A second initiative with an epic in PAY: the refusals in PAY were last seen on its issues.
+    seed["issues"] += [
+        {"key": "PAY-90", "type": "Initiative", "summary": "Payout reporting", "status": "To Do",
+         "created": "2026-02-02", "fields": {"Budget": 20000}},
+        {"key": "PAY-91", "type": "Epic", "summary": "Payout statements", "status": "To Do",
+         "parent": "PAY-90", "created": "2026-02-02", "fields": {"Budget": 20000}},
+        {"key": "PAY-92", "type": "Story", "summary": "Monthly statement", "status": "To Do",
+         "parent": "PAY-91", "created": "2026-02-02", "fields": {"Story Points": 3}}]
+    sandbox = sandbox_factory(seed, "cloud")
     run = pmrollup(sandbox, NO_DEBOUNCE_APP_YAML)
     store_path = tmp_path / "pmrollup.sqlite3"
     store = health_refused_then_fixed(sandbox, run, store_path)
@@ -140,23 +149,22 @@ def test_check_finds_a_fixed_health_field_clears_it_and_queues_its_program_for_t
     checked = run("check")
     assert checked.code == 0, checked.out
     fixed = [line for line in checked.out.splitlines() if line.startswith("site: ")]
-    queued = "for recompute; a running worker updates its fields within 1 s"
-    assert fixed == [  # the problems of one program, whatever their project or issue type, queue it once
-        f"site: fixed: 'Health' on OPS Epic issues; queued OPS-1 {queued}",
-        "site: fixed: 'Health' on PAY Epic issues, 'Health' on PAY Initiative issues, 'Health' on WEB Epic "
-        f"issues; queued PAY-1 {queued}"]
+    assert fixed == [  # one line for every fixed problem; each program and lone epic queued once
+        "site: fixed: 'Health' on OPS Epic issues, 'Health' on PAY Epic issues, 'Health' on PAY Initiative "
+        "issues, 'Health' on WEB Epic issues; queued OPS-1, PAY-1, PAY-90 for recompute; a running worker "
+        "updates their fields within 1 s"]
     assert store.site_problems() == []
     inbox = run("inbox")
     assert inbox.code == 0 and "site problems" not in inbox.out
     assert [line.split() for line in inbox.out.splitlines() if line.startswith("targets")] == [
-        ["targets", "-", "2", "0", "0"]]
+        ["targets", "-", "3", "0", "0"]]
 
     assert all(fields["Health"] is None for fields in rolled_up(sandbox).values())
     config = load_config(tmp_path / "app.yaml")
     worker = build_worker(config, SqliteInbox(config.store_path))  # what `pmrollup worker` runs
-    assert worker.run_once() == 2
+    assert worker.run_once() == 3
     health = {key: fields["Health"] for key, fields in rolled_up(sandbox).items()}
-    assert set(health.values()) <= set(HEALTH_VALUES), health
+    assert len(health) == 8 and set(health.values()) <= set(HEALTH_VALUES), health
 
 
 def test_a_field_fixed_on_the_site_is_written_after_the_hour_and_no_longer_reported(

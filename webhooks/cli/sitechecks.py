@@ -1,5 +1,6 @@
 """`pmrollup check`'s live tests of what the site lets pmrollup write: the options of select outputs,
-and each recorded site problem, cleared once it is fixed and its program queued for the worker."""
+and each recorded site problem, cleared once it is fixed and the programs it kept from the field queued
+for the worker."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
 from connector.fieldmap import FieldCatalog, wrong_kind
 from connector.site import allowed_values
+from connector.updates import place_kinds
 from rules.config import AppConfig
 from rules.metrics import HEALTH_VALUES
-from rules.model import Project
-from webhooks.cli.requeue import queue_recompute, target_at
-from webhooks.store.inbox import Target
+from webhooks.cli.requeue import queue_recomputes
 from webhooks.store.siteproblems import SiteProblem, SiteProblems
+from webhooks.store.targets import targets_of
 
 # The values pmrollup writes to each select output.
 SELECT_VALUES: dict[str, tuple[str, ...]] = {"health": HEALTH_VALUES}
@@ -70,51 +71,36 @@ def check_select_options(config: AppConfig, gateway: JiraGateway, catalog: Field
 
 
 def recheck_site_problems(config: AppConfig, gateway: JiraGateway, store: SiteProblems) -> Findings:
-    """Re-test each recorded site problem live; clear the fixed ones and queue the program (or lone
-    epic) of the issue each was last refused on, so a running worker writes the field; report the others
-    with a fix."""
+    """Re-test each recorded site problem live; clear the fixed ones and queue every program and lone
+    epic with issues of their project and issue type, so a running worker writes the fields there;
+    report the others with a fix."""
     found = Findings()
-    fixed: dict[tuple[str, str] | None, tuple[Target | None, list[str]]] = {}  # by target: the fixed fields
-    epics_of: dict[str, Sequence[Project]] = {}
+    fixed: list[SiteProblem] = []
     for problem in store.site_problems():
         still = _still_refused(config, gateway, problem)
         if still is not None:
             found.problems.append(f"site: {problem.describe()}; now: {still}")
             continue
         store.clear_site_problem(problem)
-        target = _target_of(gateway, problem, epics_of)
-        slot = (target.kind, target.key) if target is not None else None
-        held, places = fixed.get(slot, (None, []))
-        where = f"'{problem.field_name}' on {problem.jira_project} {problem.issue_type} issues"
-        fixed[slot] = (held.merge(target) if held is not None and target is not None else target,
-                       [*places, where])
-    for target, places in fixed.values():
-        then = "written again from the next recompute" if target is None else queue_recompute(config, target)
-        found.notes.append(f"site: fixed: {', '.join(places)}; {then}")
+        fixed.append(problem)
+    if fixed:
+        places = ", ".join(f"'{p.field_name}' on {p.jira_project} {p.issue_type} issues" for p in fixed)
+        found.notes.append(f"site: fixed: {places}; {_queue_where(config, gateway, fixed)}")
     return found
 
 
-def _target_of(gateway: JiraGateway, problem: SiteProblem,
-               epics_of: dict[str, Sequence[Project]]) -> Target | None:
-    """Return what the worker recomputes to write the field again: the program of the issue it was last
-    refused on, with that program's epics of the problem's project and issue type (a program's recompute
-    writes only the epics it names), or that lone epic; None when Jira cannot place the issue (gone).
-    `epics_of` keeps each program's epics once read, for the other problems of the same program."""
+def _queue_where(config: AppConfig, gateway: JiraGateway, fixed: Sequence[SiteProblem]) -> str:
+    """Queue what the worker recomputes to write the fixed fields: each program with its epics of the
+    fixed projects and issue types (a program's recompute writes only the epics it names), each such
+    lone epic; say so. One search finds them all."""
     try:
-        target = target_at(gateway.locate(problem.issue_key))
-    except ConnectorError:
-        return None
-    if target is None or not target.projects:
-        return target
-    if target.key not in epics_of:
-        try:
-            epics_of[target.key] = gateway.projects_of_program(target.key)
-        except ConnectorError:
-            return target  # the last issue's epic at least
-    epics = epics_of[target.key]
-    where = (problem.jira_project, problem.issue_type)
-    alike = frozenset(e.key for e in epics if (e.jira_project, e.issue_type) == where)
-    return Target(target.kind, target.key, target.projects | alike)
+        placed = place_kinds(gateway, {(p.jira_project, p.issue_type) for p in fixed})
+    except ConnectorError as exc:
+        return f"written again from the next recompute (Jira could not list those issues: {exc})"
+    targets = targets_of(placed, reconcile=frozenset())
+    if not targets:
+        return "written again from the next recompute"
+    return queue_recomputes(config, targets)
 
 
 def _still_refused(config: AppConfig, gateway: JiraGateway, problem: SiteProblem) -> str | None:

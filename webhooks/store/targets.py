@@ -74,8 +74,14 @@ CREATE INDEX IF NOT EXISTS targets_due ON targets(status, due_at);
 
     def upsert_target(self, target: Target, now: float, debounce: float, max_delay: float) -> None:
         """Add news about a target: due `debounce` after this news, at most `max_delay` after the first."""
+        self.upsert_targets([target], now, debounce, max_delay)
+
+    def upsert_targets(self, targets: Iterable[Target], now: float, debounce: float,
+                       max_delay: float) -> None:
+        """Add news about several targets, all or none, each as `upsert_target` does."""
         with self._tx() as conn:
-            upsert(conn, target, now, debounce, max_delay)
+            for target in targets:
+                upsert(conn, target, now, debounce, max_delay)
 
     def lease_due_target(self, owner: str, now: float, lease_seconds: float) -> LeasedTarget | None:
         """Take the most overdue target nobody holds, for `lease_seconds`; None when none is due."""
