@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -135,8 +136,27 @@ def start_sandbox(seed: Mapping[str, Any] | str | Path, flavor: str = "cloud", h
 
 
 def serve(seed_path: str | Path, flavor: str = "cloud", host: str = "127.0.0.1", port: int = 8081) -> None:
-    """Serve a seed until Ctrl-C, printing the URL and the credentials to use."""
-    sandbox = RunningSandbox(Path(seed_path), flavor, host, port, quiet=False)
+    """Serve a seed until Ctrl-C (SIGINT) or SIGTERM, printing the URL and the credentials to use.
+
+    The handlers are in place before the URL is printed, so a signal at any moment after it stops the
+    sandbox cleanly, even where the process was started with SIGINT ignored (a shell's background job)."""
+    stop = threading.Event()
+    previous = {number: signal.signal(number, lambda *_: stop.set())
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        sandbox = RunningSandbox(Path(seed_path), flavor, host, port, quiet=False)
+        try:
+            _announce(sandbox, seed_path, flavor)
+            while not stop.wait(1.0):  # wakes each second so that the handlers run
+                pass
+        finally:
+            sandbox.stop()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _announce(sandbox: RunningSandbox, seed_path: str | Path, flavor: str) -> None:
     users = list(sandbox.site.store.users.values())
     print(f"pmrollup sandbox ({flavor}) serving {seed_path} at {sandbox.url}", flush=True)
     for user in users:
@@ -144,11 +164,3 @@ def serve(seed_path: str | Path, flavor: str = "cloud", host: str = "127.0.0.1",
         how = f"token {user.token}" if flavor == "cloud" else f"token {user.token} (Basic or Bearer)"
         print(f"  {role}: {user.email} / {how}", flush=True)
     print(f"  JIRA_URL={sandbox.url} JIRA_USER={users[0].email} JIRA_TOKEN=<token above>", flush=True)
-    stop = threading.Event()
-    try:
-        while not stop.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
