@@ -31,7 +31,7 @@ from webhooks.cli.main import main
 from webhooks.cli.serving import Service
 from webhooks.settings.appyaml import load_config
 from webhooks.store.inbox import SqliteInbox
-from webhooks.worker.reload import HOT_SECTIONS, RESTART_SECTIONS, LiveRules
+from webhooks.worker.reload import HOT_SECTIONS, RESTART_SECTIONS, SETTLE_SECONDS, LiveRules
 
 RULES: dict[str, Any] = {"rules": {"files": ["rules.yaml"]}}
 SLOW_PROGRESS = """\
@@ -115,12 +115,27 @@ def test_a_bad_rule_edit_is_refused_with_file_and_line_and_the_last_good_rules_k
     assert refused["level"] == "error" and logs.named("rules.reloaded") == []
 
 
-def live_rules(tmp_path: Path) -> tuple[LiveRules, Path, Path]:
+def live_rules(tmp_path: Path, settle_seconds: float = 0) -> tuple[LiveRules, Path, Path]:
+    """Return the live rules of a site with one rule file. Unless `settle_seconds` says otherwise, an
+    edit is read at the first look: these tests write each file whole before looking."""
     config = tmp_path / "app.yaml"
     config.write_text(app_yaml(extra=RULES))
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(slow_progress(50))
-    return LiveRules(load_config(config)), config, rule_file
+    return LiveRules(load_config(config), settle_seconds=settle_seconds), config, rule_file
+
+
+def test_a_rule_file_being_saved_is_read_only_once_it_has_held_still(
+        tmp_path: Path, logs: LogCapture) -> None:
+    live, _, rule_file = live_rules(tmp_path, settle_seconds=SETTLE_SECONDS)
+    rule_file.write_text("")  # an editor saving it: truncated, its new text not yet written
+    assert live.refresh().generation == 0, "an empty rule file would be taken as no rules at all"
+    rule_file.write_text(slow_progress(65))
+    assert live.refresh().generation == 0, "changed since the last look: perhaps still being written"
+    wait_for("the saved file taken", lambda: live.refresh().generation == 1, timeout=30)
+    [reloaded] = logs.named("rules.reloaded")
+    assert reloaded["rules"] == 1 and live.reload_problem() is None
+    assert [rule.when.text for rule in live.in_force.rules.rules] == ["progress_pct < 65"]
 
 
 def test_an_edit_of_keys_that_need_a_restart_names_them_and_keeps_their_running_values(
@@ -159,7 +174,7 @@ def test_pmrollup_inbox_says_a_refused_edit_until_a_good_one_is_saved(
     config.write_text(app_yaml(extra=RULES))
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(slow_progress(50))
-    live = LiveRules(load_config(config), store=SqliteInbox(load_config(config).store_path))
+    live = LiveRules(load_config(config), store=SqliteInbox(load_config(config).store_path), settle_seconds=0)
     rule_file.write_text(slow_progress(65) + MISSPELT)
     live.refresh()
 
@@ -179,7 +194,7 @@ def test_a_rule_file_newly_named_by_a_refused_edit_is_taken_once_it_is_fixed(
         tmp_path: Path, logs: LogCapture) -> None:
     config = tmp_path / "app.yaml"
     config.write_text(app_yaml())  # the shipped rules
-    live = LiveRules(load_config(config))
+    live = LiveRules(load_config(config), settle_seconds=0)
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(slow_progress(50) + MISSPELT)
     config.write_text(app_yaml(extra=RULES))  # the admin points app.yaml at a rule file with a typo
@@ -209,9 +224,8 @@ def test_readyz_of_pmrollup_serve_shows_a_refused_rule_edit(tmp_path: Path,
     try:
         assert requests.get(service.url + "/readyz", timeout=10).json()["status"] == "ready"
         rule_file.write_text(slow_progress(65) + MISSPELT)
-        answer = requests.get(service.url + "/readyz", timeout=10)
-        assert answer.status_code == 200, "deliveries are still stored"
-        detail = answer.json()
+        wait_for("the refusal, once the edit has settled", lambda: readyz(service.url)["status"] != "ready")
+        detail = readyz(service.url)
         assert detail["status"] == "degraded"
         [problem] = detail["site"]
         assert f"{rule_file}:9:" in problem and "the last good rules keep running" in problem

@@ -85,7 +85,7 @@ class TargetRecompute:
         """Use the rules and settings in force now, when a reload made new ones."""
         if self.live is None:
             return
-        now = self.live.refresh()
+        now = self.live.refresh(settled=True)
         if now.generation == self._generation:
             return
         if reads_differ(self.config, now.config):

@@ -1,11 +1,13 @@
 """Rule files and evaluation settings that take effect in a running service when their files change.
 
 Before each round (idle or not) a worker asks whether `app.yaml` or a rule file changed: one `stat`
-per file (size and modification time), no read. A good edit is used from the next recompute on; a bad one is
-refused with its file and line, and the last good rules keep running. Sections that shape more than
-evaluation (which Jira, the hierarchy, the store, what the web side accepts, the worker's timing,
-the schedules, the time zone the schedules read) keep their running values until a restart, and
-the log names the keys that changed.
+per file (size and modification time), no read. A changed file is read only once its stamp has held
+for SETTLE_SECONDS, so a file being saved (truncated, then written) is never taken half-written: an
+empty rule file, taken as no rules, would clear every finding with a comment. A good edit is used
+from the next recompute on; a bad one is refused with its file and line, and the last good rules keep
+running. Sections that shape more than evaluation (which Jira, the hierarchy, the store, what the web
+side accepts, the worker's timing, the schedules, the time zone the schedules read) keep their
+running values until a restart, and the log names the keys that changed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
@@ -43,6 +46,8 @@ READ_SHAPING = ("fields", "outputs", "dependency_link_types")
 MAX_ERRORS_SHOWN = 5
 
 Stamp = tuple[int, int]  # a file's modification time (ns) and size; (-1, -1) when it is missing
+SETTLE_SECONDS = 0.5  # how long a changed file must stay unchanged before it is read
+MAX_SETTLE_LOOKS = 10  # a recompute waits this many looks at most for a file still being written
 
 
 @dataclass(frozen=True)
@@ -111,10 +116,14 @@ class LiveRules:
     watch the files (gunicorn's web workers), and taken back once good rules are in force."""
 
     def __init__(self, config: AppConfig, rules: RuleSet | None = None, *,
-                 store: Inbox | None = None) -> None:
+                 store: Inbox | None = None, settle_seconds: float = SETTLE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._in_force = InForce(config, rules if rules is not None else load_rules(rule_paths(config)))
         self._seen = stamps(watched_files(config))
+        self._settle = settle_seconds
+        self._clock = clock
+        self._changed: tuple[dict[str, Stamp], float] | None = None  # stamps of a change, when first seen
         self._problem: str | None = None
         self._announced: list[str] = []
         self._store = store
@@ -130,12 +139,27 @@ class LiveRules:
         self.refresh()
         return self._problem
 
-    def refresh(self) -> InForce:
-        """Re-load app.yaml and the rules when a watched file changed; return what is in force."""
+    def refresh(self, *, settled: bool = False) -> InForce:
+        """Re-load app.yaml and the rules when a watched file changed and has since held still for the
+        settling time; return what is in force. A file changed too lately is looked at again on the
+        next call, or, with `settled` (before a recompute, which must judge by the edit just saved),
+        after waiting for it to hold still, up to MAX_SETTLE_LOOKS times."""
         with self._lock:
-            before = stamps(self._seen)
-            if before != self._seen:
-                self._reload(before)
+            for _ in range(MAX_SETTLE_LOOKS):
+                now, before = self._clock(), stamps(self._seen)
+                if before == self._seen:
+                    self._changed = None
+                elif self._changed is None or self._changed[0] != before:
+                    self._changed = (before, now)  # still being written, perhaps
+                if self._changed is None:
+                    break
+                if now - self._changed[1] >= self._settle:
+                    self._changed = None
+                    self._reload(before)
+                    break
+                if not settled:
+                    break
+                time.sleep(self._changed[1] + self._settle - now)
             return self._in_force
 
     def _reload(self, before: dict[str, Stamp]) -> None:
