@@ -81,6 +81,10 @@ class RuleFileReader:
                                      text=text))
 
     def read(self, text: str) -> list[Rule]:
+        if not text.strip():  # a file caught mid-save, or emptied by mistake: never "no rules at all"
+            self.errors.append(RuleError("the file is empty: a rule file holds 'rules:' and a list of rules "
+                                         "(write 'rules: []' for none)", file=self.file))
+            return []
         try:
             root = compose(text)
         except UnreadableText as exc:

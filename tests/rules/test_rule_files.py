@@ -39,6 +39,16 @@ def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert "not valid YAML" in message
 
 
+@pytest.mark.parametrize("text", ["", "\n  \n"], ids=["empty", "blank lines"])
+def test_an_empty_rule_file_is_refused_rather_than_taken_as_no_rules(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "scope.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert error_of(path) == (f"{path}: the file is empty: a rule file holds 'rules:' and a list of rules "
+                              "(write 'rules: []' for none)")
+    path.write_text("rules: []\n", encoding="utf-8")
+    assert load_rules([path]).rules == ()
+
+
 def test_misspelt_metric_suggests_the_right_one(tmp_path: Path) -> None:
     path = rule_file(tmp_path, "scope_grwth_pct > 10")
     assert error_of(path) == (f"{path}:4:11: rule 'my-rule': unknown metric 'scope_grwth_pct' "

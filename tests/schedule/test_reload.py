@@ -129,12 +129,13 @@ def test_a_rule_file_being_saved_is_read_only_once_it_has_held_still(
         tmp_path: Path, logs: LogCapture) -> None:
     live, _, rule_file = live_rules(tmp_path, settle_seconds=SETTLE_SECONDS)
     rule_file.write_text("")  # an editor saving it: truncated, its new text not yet written
-    assert live.refresh().generation == 0, "an empty rule file would be taken as no rules at all"
+    assert live.refresh().generation == 0, "a file caught mid-save is not read"
     rule_file.write_text(slow_progress(65))
     assert live.refresh().generation == 0, "changed since the last look: perhaps still being written"
     wait_for("the saved file taken", lambda: live.refresh().generation == 1, timeout=30)
     [reloaded] = logs.named("rules.reloaded")
     assert reloaded["rules"] == 1 and live.reload_problem() is None
+    assert logs.named("rules.reload_refused") == [], "the emptied file was never read"
     assert [rule.when.text for rule in live.in_force.rules.rules] == ["progress_pct < 65"]
 
 
