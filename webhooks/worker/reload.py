@@ -143,24 +143,31 @@ class LiveRules:
         """Re-load app.yaml and the rules when a watched file changed and has since held still for the
         settling time; return what is in force. A file changed too lately is looked at again on the
         next call, or, with `settled` (before a recompute, which must judge by the edit just saved),
-        after waiting for it to hold still, up to MAX_SETTLE_LOOKS times."""
-        with self._lock:
-            for _ in range(MAX_SETTLE_LOOKS):
-                now, before = self._clock(), stamps(self._seen)
-                if before == self._seen:
-                    self._changed = None
-                elif self._changed is None or self._changed[0] != before:
-                    self._changed = (before, now)  # still being written, perhaps
-                if self._changed is None:
-                    break
-                if now - self._changed[1] >= self._settle:
-                    self._changed = None
-                    self._reload(before)
-                    break
-                if not settled:
-                    break
-                time.sleep(self._changed[1] + self._settle - now)
-            return self._in_force
+        after waiting for it to hold still, up to MAX_SETTLE_LOOKS times. The wait holds no lock:
+        the web side's /readyz answers meanwhile."""
+        for _ in range(MAX_SETTLE_LOOKS):
+            with self._lock:
+                wait = self._look()
+            if wait is None or not settled:
+                break
+            time.sleep(wait)
+        return self._in_force
+
+    def _look(self) -> float | None:
+        """Reload when a change has held still long enough; return how long it still has to hold, or
+        None when nothing waits (no change, or the change is taken)."""
+        now, before = self._clock(), stamps(self._seen)
+        if before == self._seen:
+            self._changed = None
+            return None
+        if self._changed is None or self._changed[0] != before:
+            self._changed = (before, now)  # still being written, perhaps
+        left = self._changed[1] + self._settle - now
+        if left > 0:
+            return left
+        self._changed = None
+        self._reload(before)
+        return None
 
     def _reload(self, before: dict[str, Stamp]) -> None:
         edited = sorted(path for path, stamp in before.items() if self._seen.get(path) != stamp)
