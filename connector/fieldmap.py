@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rules.config import OUTPUT_KINDS, AppConfig
+from rules.metrics import SELECT_VALUES
 
 # Custom field types pmrollup creates, as Jira names them (POST /rest/api/2/field).
 CUSTOM_TYPES = {
@@ -26,6 +27,14 @@ HOLDS: dict[str, frozenset[str]] = {
     "date": frozenset({"date", "datetime", "string"}),
 }
 
+
+
+def options_lacking(metric: str, options: Sequence[str] | None) -> list[str]:
+    """Return the values pmrollup writes to the output `metric` that a select offering `options` lacks
+    (none when its options are unknown, or the output is not one pmrollup writes to selects)."""
+    if options is None:
+        return []
+    return [value for value in SELECT_VALUES.get(metric, ()) if value not in options]
 
 
 def wrong_kind(metric: str, info: FieldInfo) -> str | None:

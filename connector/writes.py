@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from connector.errors import ConnectorError
-from connector.fieldmap import FieldInfo, wrong_kind
+from connector.fieldmap import FieldInfo, options_lacking, wrong_kind
 from rules.sameness import as_number, same_value
 
 PROPERTY_LIMIT_BYTES = 32 * 1024  # Jira refuses issue property values above 32 KB
@@ -36,8 +36,9 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Written:
-    """What one write did: the metrics it changed (old, new), the ids of the fields that took them,
-    and the fields it had to leave out."""
+    """What one write did: the metrics it changed (old, new), the ids of the fields that took them
+    and could take every value pmrollup writes there (the writes that show a field's site problem
+    fixed), and the fields it had to leave out."""
 
     changed: dict[str, tuple[object, object]] = field(default_factory=dict)
     refused: tuple[Refusal, ...] = ()
@@ -55,11 +56,13 @@ class FieldUpdate:
     properties: dict[str, object] = field(default_factory=dict)
     refused: tuple[Refusal, ...] = ()
     field_metrics: dict[str, str] = field(default_factory=dict)  # field id -> metric
+    partial: frozenset[str] = frozenset()  # selects that take this value but lack another pmrollup writes
 
     def written(self) -> Written:
         """Return what this update, once made, wrote."""
         return Written(self.changed, self.refused,
-                       frozenset(fid for fid, metric in self.field_metrics.items() if metric in self.changed))
+                       frozenset(fid for fid, metric in self.field_metrics.items()
+                                 if metric in self.changed and fid not in self.partial))
 
     @property
     def empty(self) -> bool:
@@ -71,7 +74,7 @@ class FieldUpdate:
         for name, value in properties.items():
             check_property_size(name, json.dumps(value).encode("utf-8"))
         return FieldUpdate(self.fields, self.labels_add, self.labels_remove, self.changed,
-                           {**self.properties, **properties}, self.refused, self.field_metrics)
+                           {**self.properties, **properties}, self.refused, self.field_metrics, self.partial)
 
     def without(self, errors: Mapping[str, str], catalog_name: Mapping[str, str]) -> FieldUpdate:
         """Return the update less the fields Jira's `errors` map refused, each as a refusal;
@@ -84,7 +87,7 @@ class FieldUpdate:
                            () if drop_labels else self.labels_add, () if drop_labels else self.labels_remove,
                            {m: c for m, c in self.changed.items()
                             if m not in {self.field_metrics.get(fid) for fid in gone}},
-                           self.properties, self.refused + refused, self.field_metrics)
+                           self.properties, self.refused + refused, self.field_metrics, self.partial)
 
     def body(self) -> dict[str, Any]:
         """Return the JSON body: `fields` for values, `update` for label adds and removes, and
@@ -169,7 +172,10 @@ def plan_update(values: Mapping[str, object], current: Mapping[str, object],
     have = set(current_labels) if current_labels is not None else None
     adds = tuple(dict.fromkeys(label for label in labels_add if have is None or label not in have))
     removes = tuple(dict.fromkeys(label for label in labels_remove if have is None or label in have))
-    return FieldUpdate(fields, adds, removes, changed, refused=tuple(refused), field_metrics=by_field)
+    partial = frozenset(fid for fid, metric in by_field.items()
+                        if options_lacking(metric, targets[metric].options or None))
+    return FieldUpdate(fields, adds, removes, changed, refused=tuple(refused), field_metrics=by_field,
+                       partial=partial)
 
 
 def check_property_size(name: str, encoded: bytes) -> None:

@@ -38,6 +38,8 @@ PROJECT_METRICS: dict[str, str] = {
     "has_program": "flag", "health": "text",
 }
 HEALTH_VALUES = ("on-track", "at-risk", "off-track")
+# The values pmrollup writes to each output that may be a select field.
+SELECT_VALUES: Mapping[str, tuple[str, ...]] = {"health": HEALTH_VALUES}
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,25 @@ def test_a_health_the_select_lacks_is_left_out_and_the_other_fields_land_in_one_
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
+def test_a_health_written_to_a_select_lacking_another_value_pmrollup_writes_does_not_show_it_fixed(
+        sandbox_factory: SandboxFactory, flavor: str) -> None:
+    seed = program_seed()
+    [health] = [f for f in seed["fields"] if f["name"] == "Health"]
+    health["options"] = ["on-track", "off-track"]  # the admin added two of the three values
+    sandbox = sandbox_factory(seed, flavor)
+    jira = gateway(sandbox)
+    ids = jira.field_ids().outputs
+    written = jira.write_fields("PAY-2", {"health": "on-track", "progress_pct": 10}, {})
+    assert written.changed == {"health": (None, "on-track"), "progress_pct": (None, 10)}
+    assert jira.projects(["PAY-2"])[0].outputs["health"] == "on-track", "the value it has is written"
+    assert written.field_ids == {ids["progress_pct"]}, "an at-risk epic would still be refused"
+
+    sandbox.edit_field("Health", options=["on-track", "at-risk", "off-track"])
+    fixed = gateway(sandbox).write_fields("PAY-2", {"health": "off-track"}, {"health": "on-track"})
+    assert fixed.field_ids == {ids["health"]}
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
 def test_non_admin_falls_back_to_notifying_with_one_log_line(
         sandbox_factory: SandboxFactory, flavor: str, caplog: pytest.LogCaptureFixture) -> None:
     sandbox = sandbox_factory(program_seed(), flavor)

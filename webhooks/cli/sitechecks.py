@@ -9,17 +9,15 @@ from dataclasses import dataclass, field
 
 from connector.client import JiraGateway
 from connector.errors import ConnectorError, JiraNotFound
-from connector.fieldmap import FieldCatalog, wrong_kind
+from connector.fieldmap import FieldCatalog, options_lacking, wrong_kind
 from connector.site import allowed_values
 from connector.updates import place_kinds
 from rules.config import AppConfig
-from rules.metrics import HEALTH_VALUES
+from rules.metrics import SELECT_VALUES
 from webhooks.cli.requeue import queue_recomputes
 from webhooks.store.siteproblems import SiteProblem, SiteProblems
 from webhooks.store.targets import targets_of
 
-# The values pmrollup writes to each select output.
-SELECT_VALUES: dict[str, tuple[str, ...]] = {"health": HEALTH_VALUES}
 OPTIONS_HINT = {
     "cloud": "Jira settings > Issues > Custom fields > {name} > Contexts and default value > Edit options",
     "datacenter": "Administration > Issues > Custom fields > {name} > Configure > Edit Options",
@@ -58,7 +56,7 @@ def check_select_options(config: AppConfig, gateway: JiraGateway, catalog: Field
                 break
             if options is None:
                 continue  # off the sample's screen: the screen check says so
-            missing = [v for v in values if v not in options]
+            missing = options_lacking(metric, options)
             if missing:
                 found.problems.append(
                     f"outputs.{metric}: the select field '{name}' ({info.id}) lacks what pmrollup writes"
@@ -120,10 +118,8 @@ def _still_refused(config: AppConfig, gateway: JiraGateway, problem: SiteProblem
     if info.id not in (meta.get("fields") or {}):
         return (f"not on the edit screen of {problem.jira_project} {problem.issue_type} issues: add it to "
                 "that issue type's edit screen")
-    values = SELECT_VALUES.get(metric or "")
-    if values and info.kind == "option":
-        options = allowed_values(meta, info.id) or []
-        missing = [v for v in values if v not in options]
+    if metric is not None and info.kind == "option":
+        missing = options_lacking(metric, allowed_values(meta, info.id) or [])
         if missing:
             return options_fix(config, info.name, missing)
     return None
