@@ -30,28 +30,30 @@ REPEAT = 5  # the forecast step is pure and repeatable: its median over this man
 
 @dataclass(frozen=True)
 class ForecastInput:
-    """What the recompute forecast one epic or the program from."""
+    """What the recompute forecast one epic or the program from; an epic's days and the day its work
+    began are in its snapshot."""
 
     key: str
     open_items: int
     due: date | None
-    done_by_day: dict[str, int]
-    history_from: date | None = None  # the day its work began (its earliest item's creation)
+    snapshot: Snapshot | None = None
 
 
 def epic_inputs(evaluation: Evaluation) -> list[ForecastInput]:
     """Return each epic's forecast inputs, as the recompute measured them."""
-    return [ForecastInput(r.key, _open(r), _due(r), dict(snap.done_by_day), snap.history_from)
-            for r in evaluation.projects for snap in [_snapshot(r)]]
+    return [ForecastInput(r.key, _open(r), _due(r), Snapshot.from_dict(r.plan.snapshot or {}))
+            for r in evaluation.projects]
 
 
-def forecast_step(epics: Sequence[ForecastInput], snapshots: Sequence[Snapshot], program: ForecastInput,
-                  today: date, settings: ForecastSettings) -> dict[str, Forecast]:
-    """Forecast every epic from its days and its program's pace (from the epics' `snapshots`), then
-    the program, as a first run does (no forecast published before); return the forecasts by key."""
+def forecast_step(epics: Sequence[ForecastInput], program: ForecastInput, today: date,
+                  settings: ForecastSettings) -> dict[str, Forecast]:
+    """Forecast every epic from its days and its program's pace, then the program, as a first run
+    does (no forecast published before); return the forecasts by key."""
+    snapshots = [_snapshot_of(e) for e in epics]
     pace = program_pace(snapshots, today, settings.window_days)
-    found = {e.key: epic_forecast(e.key, e.open_items, e.done_by_day, pace.days, pace.with_open, e.due, today,
-                                  settings, None, e.history_from, pace.began) for e in epics}
+    found = {e.key: epic_forecast(e.key, e.open_items, snap.done_by_day, pace.days, pace.with_open, e.due,
+                                  today, settings, None, snap.history_from, pace.began)
+             for e, snap in zip(epics, snapshots, strict=True)}
     found[program.key] = program_forecast(program.key, program.open_items, pace.epic_days, program.due, today,
                                           settings, None, pace.began)
     return found
@@ -73,9 +75,8 @@ def measure(program: GeneratedProgram, flavor: str) -> tuple[list[Figure], dict[
     evaluation: Evaluation = first.value
     settings = config.forecast
     epics = epic_inputs(evaluation)
-    top = ForecastInput(evaluation.top.key, _open(evaluation.top), _due(evaluation.top), {})
-    snapshots = [_snapshot(r) for r in evaluation.projects]
-    step = timed(lambda: forecast_step(epics, snapshots, top, date.fromisoformat(TODAY), settings), REPEAT)
+    top = ForecastInput(evaluation.top.key, _open(evaluation.top), _due(evaluation.top))
+    step = timed(lambda: forecast_step(epics, top, date.fromisoformat(TODAY), settings), REPEAT)
     forecasts: dict[str, Forecast] = step.value
     rest = first.seconds - step.seconds
     share = step.seconds / rest if rest > 0 else float("inf")
@@ -105,8 +106,10 @@ def _dates(found: Forecast) -> tuple[Any, ...]:
     return found.p50, found.p85, found.p95, found.basis
 
 
-def _snapshot(result: IssueResult) -> Snapshot:
-    return Snapshot.from_dict(result.plan.snapshot or {})
+def _snapshot_of(epic: ForecastInput) -> Snapshot:
+    if epic.snapshot is None:
+        raise ValueError(f"{epic.key}: an epic's forecast input needs its snapshot")
+    return epic.snapshot
 
 
 def _open(result: IssueResult) -> int:

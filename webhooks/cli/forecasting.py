@@ -36,7 +36,7 @@ class Outlook:
     trials: int
     today: date
     window_days: int  # forecast.window_days: the throughput's days, or more when the work began later
-    min_done: int = 5  # forecast.min_done: the items an epic must have finished to forecast from its own
+    min_done: int  # forecast.min_done: the items an epic must have finished to forecast from its own
 
     def as_dict(self) -> dict[str, Any]:
         first = self.today - timedelta(days=self.throughput.window_days)

@@ -104,8 +104,8 @@ CREATE TABLE IF NOT EXISTS site_problems (
 
         A read, and a write only when one of them was recorded: most edits write fields that never
         were refused. A refusal seen within the hour before `now` is kept: another issue of the same
-        round was refused the field (a select lacking only some of pmrollup's values), so one that
-        took it does not prove it fixed."""
+        round was refused the field, so one that took it does not prove it fixed. (A select lacking
+        some of pmrollup's values never reaches here: the connector leaves it out of `field_ids`.)"""
         if not field_ids:
             return []
         marks = ", ".join("?" for _ in field_ids)
